@@ -1,0 +1,1 @@
+"""The model: embedders, text preparation and the multi-label cluster classifier."""

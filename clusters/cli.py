@@ -1,0 +1,109 @@
+"""The ``clusters`` command line: one subcommand per pipeline stage.
+
+Each command is a thin shell: it parses options, calls one stage function, prints a short
+report and maps known errors to a clear message and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clusters import __version__
+from clusters.config import ConfigError, get_settings, load_settings, set_settings
+from clusters.contracts import ContractError
+from clusters.taxonomy import TaxonomyError, load_taxonomy
+
+app = typer.Typer(
+    name="clusters",
+    help="Classify companies into emerging industrial clusters and score clusters by place.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+ingest_app = typer.Typer(help="Bring source data into the company base.", no_args_is_help=True)
+taxonomy_app = typer.Typer(help="Inspect and validate cluster taxonomies.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(taxonomy_app, name="taxonomy")
+
+KNOWN_ERRORS = (ConfigError, ContractError, TaxonomyError, FileNotFoundError)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print ``message`` to stderr and return the exit to raise."""
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"clusters {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="YAML settings file (overrides the defaults)."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug detail.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Company-cluster classification for regional economic intelligence."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        set_settings(load_settings(config))
+    except ConfigError as exc:
+        raise fail(str(exc)) from exc
+
+
+@taxonomy_app.command("validate")
+def taxonomy_validate(
+    path: Annotated[
+        Path | None, typer.Argument(help="Taxonomy YAML (default: the configured taxonomy).")
+    ] = None,
+) -> None:
+    """Check a taxonomy file: unique ids, existing parents, no cycles, valid SIC codes."""
+    path = path or get_settings().paths.taxonomy
+    try:
+        taxonomy = load_taxonomy(path)
+    except TaxonomyError as exc:
+        raise fail(str(exc)) from exc
+    tiers = {tier.value: len(c) for tier, c in taxonomy.by_tier().items()}
+    typer.echo(
+        f"{path}: {taxonomy.name} v{taxonomy.version}, {len(taxonomy.clusters)} clusters "
+        f"({', '.join(f'{n} {t}' for t, n in tiers.items())}), hash {taxonomy.content_hash}"
+    )
+
+
+@taxonomy_app.command("show")
+def taxonomy_show(
+    path: Annotated[
+        Path | None, typer.Argument(help="Taxonomy YAML (default: the configured taxonomy).")
+    ] = None,
+) -> None:
+    """List the clusters of a taxonomy by tier."""
+    path = path or get_settings().paths.taxonomy
+    try:
+        taxonomy = load_taxonomy(path)
+    except TaxonomyError as exc:
+        raise fail(str(exc)) from exc
+    for tier, clusters in taxonomy.by_tier().items():
+        typer.echo(f"{tier.value}:")
+        for cluster in clusters:
+            parent = f"  (in {cluster.parent})" if cluster.parent else ""
+            typer.echo(f"  {cluster.id:32s} {cluster.name}{parent}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,215 @@
+"""The one typed configuration object of the product.
+
+Settings come from three layers, later ones winning:
+
+1. the defaults below (paths relative to the project home);
+2. a YAML file: ``--config FILE`` on the command line, or ``$CLUSTERS_CONFIG``;
+3. environment variables: ``CLUSTERS_<SECTION>__<KEY>`` (for example
+   ``CLUSTERS_THRESHOLDS__REVIEW_CONFIDENCE=0.7``), ``CLUSTERS_HOME``, and the standard
+   ``MLFLOW_TRACKING_URI``.
+
+No other module holds a hard-coded path: they all ask :func:`get_settings`.
+
+Example:
+    >>> from clusters.config import load_settings
+    >>> s = load_settings(env={})
+    >>> s.model_name
+    'company-clusters'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ENV_PREFIX = "CLUSTERS_"
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A configuration file or variable is malformed."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Paths(_Section):
+    """Where the product reads bundled data and writes its outputs.
+
+    Relative paths are resolved against ``home`` (the project root by default).
+    """
+
+    home: Path = PACKAGE_ROOT
+    data_dir: Path = Path("data")
+    taxonomy: Path = Path("data/taxonomy/midlands.yaml")
+    demo_companies: Path = Path("data/demo/companies.csv")
+    demo_labels: Path = Path("data/demo/labels.csv")
+    sic_dir: Path = Path("data/sic")
+    geo_dir: Path = Path("data/geo")
+    output_dir: Path = Path("outputs")
+    cache_dir: Path = Path("cache")
+    models_dir: Path = Path("models")
+
+    @model_validator(mode="after")
+    def _resolve_against_home(self) -> Paths:
+        home = Path(self.home).expanduser().resolve()
+        object.__setattr__(self, "home", home)
+        for name in type(self).model_fields:
+            value = Path(getattr(self, name)).expanduser()
+            if not value.is_absolute():
+                object.__setattr__(self, name, (home / value).resolve())
+        return self
+
+
+class Thresholds(_Section):
+    """Decision thresholds used by classification and review routing."""
+
+    review_confidence: float = Field(0.6, ge=0.0, le=1.0)
+    """Assignments with confidence below this go to the analyst review queue."""
+    review_margin: float = Field(0.1, ge=0.0, le=1.0)
+    """A probability within this distance of a cluster's threshold also goes to review."""
+    default_threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    """Threshold used for a cluster whose threshold could not be tuned (too few labels)."""
+    min_positives_to_tune: int = Field(5, ge=1)
+    """A cluster needs at least this many positive labels to get a tuned threshold."""
+
+
+class Ingest(_Section):
+    """Company-base ingestion."""
+
+    chunk_rows: int = Field(50_000, ge=100)
+    """Rows read and written per chunk: bounds memory whatever the input size."""
+
+
+class Training(_Section):
+    """Model training and promotion."""
+
+    cv_folds: int = Field(5, ge=2)
+    primary_metric: str = "micro_f1"
+    """Metric on which a challenger must beat the champion to be promoted."""
+    test_size: float = Field(0.2, gt=0.0, lt=1.0)
+    random_state: int = 0
+    weak_label_weight: float = Field(0.3, ge=0.0, le=1.0)
+    """Sample weight of weak (keyword / SIC) labels relative to reviewed labels."""
+
+
+class Settings(_Section):
+    """All settings of the product."""
+
+    paths: Paths = Field(default_factory=Paths)
+    tracking_uri: str | None = None
+    """MLflow tracking URI; ``None`` means ``sqlite:///<home>/mlflow.db``."""
+    experiment: str = "company-clusters"
+    model_name: str = "company-clusters"
+    embedder: str = "minilm"
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    ingest: Ingest = Field(default_factory=Ingest)
+    training: Training = Field(default_factory=Training)
+
+    @field_validator("embedder")
+    @classmethod
+    def _embedder_known(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("embedder name must not be empty")
+        return value
+
+    @property
+    def mlflow_uri(self) -> str:
+        """The effective MLflow tracking URI."""
+        if self.tracking_uri:
+            return self.tracking_uri
+        return f"sqlite:///{self.paths.home / 'mlflow.db'}"
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping, not {type(data).__name__}")
+    return data
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
+    """Nested overrides from ``CLUSTERS_SECTION__KEY`` variables and ``MLFLOW_TRACKING_URI``."""
+    out: dict[str, Any] = {}
+    for key, value in env.items():
+        if not key.startswith(ENV_PREFIX) or key == "CLUSTERS_CONFIG":
+            continue
+        parts = key[len(ENV_PREFIX) :].lower().split("__")
+        if parts == ["home"]:
+            out.setdefault("paths", {})["home"] = value
+            continue
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    if env.get("MLFLOW_TRACKING_URI"):
+        out["tracking_uri"] = env["MLFLOW_TRACKING_URI"]
+    return out
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(
+    config_file: Path | str | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Build settings from defaults, an optional YAML file and environment variables.
+
+    Args:
+        config_file: YAML file; defaults to ``$CLUSTERS_CONFIG`` when set.
+        env: environment to read (``os.environ`` by default).
+
+    Raises:
+        ConfigError: the file is unreadable or a value fails validation.
+    """
+    env = os.environ if env is None else env
+    layers: dict[str, Any] = {}
+    config_file = config_file or env.get("CLUSTERS_CONFIG")
+    if config_file:
+        layers = _merge(layers, _read_yaml(Path(config_file)))
+    layers = _merge(layers, _env_overrides(env))
+    try:
+        return Settings.model_validate(layers)
+    except ValidationError as exc:
+        source = f" (from {config_file} and environment)" if config_file else " (from environment)"
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings{source}: {problems}") from exc
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings (loaded once, on first use)."""
+    global _current
+    if _current is None:
+        _current = load_settings()
+    return _current
+
+
+def set_settings(settings: Settings | None) -> None:
+    """Replace the process-wide settings (the CLI does this for ``--config``; tests too)."""
+    global _current
+    _current = settings

@@ -1,0 +1,1 @@
+"""Readers that turn source files into a company base that follows the contract."""

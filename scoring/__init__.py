@@ -1,0 +1,1 @@
+"""Cluster x place metrics and the investment-potential score."""
