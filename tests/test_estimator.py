@@ -1,0 +1,199 @@
+"""The core estimator: scikit-learn conformance and multi-label edge cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from classifier.estimator import (
+    ClusterClassifier,
+    EmbeddedTexts,
+    best_threshold,
+    confidence_from_proba,
+    expected_calibration_error,
+)
+
+
+EXPECTED_FAILED_CHECKS = {
+    # Out-of-fold calibration splits rows into folds: a row with weight 2 sits in one fold,
+    # while its duplicate could fall into another, so weights and repetition differ.
+    "check_sample_weight_equivalence_on_dense_data": "weights are not repetitions under CV",
+}
+
+
+@parametrize_with_checks(
+    [ClusterClassifier(cv=3, tfidf=False)],
+    expected_failed_checks=lambda _est: EXPECTED_FAILED_CHECKS,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def _blobs(n: int = 300, k: int = 3, d: int = 16, seed: int = 0):
+    """Separable multi-label data: cluster j is 'on' when feature j is large."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    Y = (X[:, :k] > 0.3).astype(int)
+    return X, Y
+
+
+def test_learns_separable_multilabel_data():
+    X, Y = _blobs(400)
+    model = ClusterClassifier(cv=3).fit(X[:300], Y[:300])
+    pred = model.predict(X[300:])
+    assert pred.shape == (100, 3)
+    assert (pred == Y[300:]).mean() > 0.9
+    assert model.multilabel_ and list(model.classes_) == [0, 1, 2]
+    # a row can belong to several clusters at once
+    assert (pred.sum(axis=1) >= 2).any()
+
+
+def test_cluster_with_no_examples_is_never_predicted():
+    X, Y = _blobs(200)
+    Y[:, 2] = 0
+    model = ClusterClassifier(cv=3).fit(X, Y)
+    assert model.n_positives_[2] == 0
+    assert np.all(model.predict_proba(X)[:, 2] == 0.0)
+    assert model.predict(X)[:, 2].sum() == 0
+    assert not model.threshold_tuned_[2]
+
+
+def test_cluster_with_one_example_uses_default_threshold():
+    X, Y = _blobs(200)
+    Y[:, 1] = 0
+    Y[7, 1] = 1
+    model = ClusterClassifier(cv=3, default_threshold=0.5).fit(X, Y)
+    assert model.calibration_methods_[1] == "uncalibrated"
+    assert model.thresholds_[1] == 0.5
+    proba = model.predict_proba(X)[:, 1]
+    assert np.all((proba >= 0) & (proba <= 1))
+    assert proba[7] == proba.max()  # the one positive is the most likely member
+
+
+def test_all_negative_rows_are_explicit_negatives():
+    X, Y = _blobs(300)
+    negatives = np.random.default_rng(1).normal(loc=-3.0, size=(100, X.shape[1]))
+    X2 = np.vstack([X, negatives])
+    Y2 = np.vstack([Y, np.zeros((100, 3), int)])
+    model = ClusterClassifier(cv=3).fit(X2, Y2)
+    assert model.predict(negatives).sum() == 0
+
+
+def test_all_rows_negative_for_every_cluster_gives_zero_probabilities():
+    X = np.random.default_rng(0).normal(size=(50, 4))
+    model = ClusterClassifier(cv=3).fit(X, np.zeros((50, 2), int))
+    assert np.all(model.predict_proba(X) == 0.0)
+
+
+def test_single_cluster_taxonomy_stays_multilabel():
+    X, Y = _blobs(100, k=1)
+    model = ClusterClassifier(cv=3, multilabel=True).fit(X, Y)
+    assert model.predict_proba(X).shape == (100, 1)
+    assert model.predict(X).shape == (100, 1)
+
+
+def test_non_binary_indicator_matrix_is_rejected():
+    X, Y = _blobs(60)
+    Y[0, 0] = 2
+    with pytest.raises(ValueError, match="multi-label|indicator|label type"):
+        ClusterClassifier(cv=3).fit(X, Y)
+
+
+def test_calibration_method_depends_on_data_size():
+    X, Y = _blobs(1200, k=1)
+    big = ClusterClassifier(cv=3, isotonic_min=200, multilabel=True).fit(X, Y)
+    small = ClusterClassifier(cv=3, isotonic_min=200, multilabel=True).fit(X[:150], Y[:150])
+    assert big.calibration_methods_ == ["isotonic"]
+    assert small.calibration_methods_ == ["sigmoid"]
+
+
+def test_probabilities_are_calibrated_on_noisy_data():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3000, 5))
+    p_true = 1 / (1 + np.exp(-2 * X[:, 0]))
+    Y = (rng.random(3000) < p_true).astype(int).reshape(-1, 1)
+    model = ClusterClassifier(cv=5, C=1.0, multilabel=True).fit(X[:2000], Y[:2000])
+    ece = expected_calibration_error(Y[2000:], model.predict_proba(X[2000:]))
+    assert ece < 0.05
+    assert model.oof_ece_ < 0.05
+
+
+def test_target_precision_raises_threshold():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(1500, 5))
+    Y = (rng.random(1500) < 1 / (1 + np.exp(-2 * X[:, 0]))).astype(int).reshape(-1, 1)
+    f1 = ClusterClassifier(cv=3, multilabel=True).fit(X, Y)
+    precise = ClusterClassifier(cv=3, multilabel=True, target_precision=[0.9]).fit(X, Y)
+    assert precise.thresholds_[0] > f1.thresholds_[0]
+    pred = precise.predict(X)[:, 0].astype(bool)
+    assert Y[pred, 0].mean() >= 0.85
+
+
+def test_sample_weights_zero_rows_are_ignored():
+    X, Y = _blobs(300, k=1)
+    flipped = Y.copy()
+    flipped[:100] = 1 - flipped[:100]  # wrong labels ...
+    weights = np.r_[np.zeros(100), np.ones(200)]  # ... that carry no weight
+    model = ClusterClassifier(cv=3, multilabel=True).fit(X, flipped, sample_weight=weights)
+    assert (model.predict(X[:100]) == Y[:100]).mean() > 0.85
+
+
+def test_text_input_with_tfidf_and_embeddings():
+    texts = ["satellite launch services"] * 20 + ["bakery bread cakes"] * 20
+    emb = np.random.default_rng(0).normal(size=(40, 8)).astype(np.float32)
+    Y = np.r_[np.ones(20), np.zeros(20)].astype(int).reshape(-1, 1)
+    model = ClusterClassifier(cv=3, multilabel=True).fit(EmbeddedTexts(texts, emb), Y)
+    assert model.uses_tfidf_
+    test = EmbeddedTexts(["satellite launch", "bread cakes"], emb[:2])
+    proba = model.predict_proba(test)[:, 0]
+    assert proba[0] > proba[1]
+    with pytest.raises(ValueError, match="TF-IDF"):
+        model.predict_proba(emb[:2])
+
+
+def test_texts_without_embedder_give_clear_error():
+    with pytest.raises(ValueError, match="no embedder"):
+        ClusterClassifier().fit(["a", "b"], [0, 1])
+
+
+def test_explanation_examples_are_the_nearest_positives():
+    X, Y = _blobs(200, k=2)
+    ids = [f"C{i:07d}" for i in range(200)]
+    model = ClusterClassifier(cv=3, max_examples=500).fit(X, Y, example_ids=ids)
+    nearest = model.nearest_examples(X[:5], column=0, k=2)
+    for row, matches in enumerate(nearest):
+        assert len(matches) == 2
+        idx, cos = matches[0]
+        assert model.example_labels_[idx, 0] == 1
+        assert cos >= matches[1][1]
+        if Y[row, 0] == 1:  # a training positive finds itself
+            assert model.example_ids_[idx] == ids[row] and cos > 0.99
+
+
+def test_clone_keeps_params():
+    model = ClusterClassifier(C=2.0, tfidf=False, target_precision=[0.8, None])
+    assert clone(model).get_params()["target_precision"] == [0.8, None]
+
+
+def test_best_threshold_maximises_f1():
+    y = np.array([0, 0, 1, 1, 1, 0])
+    p = np.array([0.1, 0.2, 0.3, 0.8, 0.9, 0.35])
+    threshold, reached = best_threshold(y, p)
+    assert reached and threshold == pytest.approx(0.3)
+    threshold, reached = best_threshold(y, p, target_precision=1.0)
+    assert reached and threshold == pytest.approx(0.8)
+    _, reached = best_threshold(np.array([0, 1]), np.array([0.9, 0.1]), target_precision=1.0)
+    assert not reached
+
+
+def test_confidence_is_the_weakest_decision():
+    proba = np.array([[0.9, 0.05], [0.55, 0.1], [0.2, 0.45]])
+    conf = confidence_from_proba(proba, np.array([0.5, 0.5]))
+    assert conf == pytest.approx([0.9, 0.55, 0.55])
+
+
+def test_ece_of_overconfident_predictions():
+    y = np.array([0, 1] * 50)
+    assert expected_calibration_error(y, np.full(100, 0.95)) == pytest.approx(0.45)
