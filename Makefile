@@ -1,0 +1,30 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    install into .venv and run the main job on the bundled demo data
+#   make test   install (with test tools) into .venv and run the whole test suite
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-dev lint
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# torch first, pinned: its CPU wheel; an unpinned torch would pull a multi-GB CUDA build.
+install: $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[dev]"
+
+run: install
+	$(BIN)/clusters run
+
+test: install-dev
+	$(BIN)/python -m pytest
+
+lint:
+	$(BIN)/ruff check .
