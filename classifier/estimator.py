@@ -10,8 +10,8 @@ sit in several clusters. For each cluster it
    F1, or the lowest that reaches the cluster's ``target_precision``;
 4. refits the logistic regression on all rows.
 
-Features are the text embeddings, optionally joined by TF-IDF word n-grams of the same texts
-(``tfidf=True``; both blocks are L2-normalised so each carries equal weight). Inputs are
+Features are the text embeddings, by default joined by TF-IDF word n-grams of the same texts
+(``features="hybrid"``; both blocks are L2-normalised so each carries equal weight). Inputs are
 embeddings (a 2-D float array), texts (with ``embedder`` set), or :class:`EmbeddedTexts`.
 
 Targets are a binary indicator matrix (multi-label, the product's case) or a 1-D label vector
@@ -168,7 +168,8 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         multilabel: ``True`` reads a 2-D ``y`` as an indicator matrix even with one column;
             ``"auto"`` does so for 2-D ``y`` with several columns (a column vector is then
             read as 1-D labels, as scikit-learn expects).
-        tfidf: add TF-IDF word 1-2-gram features when texts are available.
+        features: ``"hybrid"`` (embeddings + TF-IDF word 1-2-grams when texts are given),
+            ``"embedding"`` (embeddings only) or ``"tfidf"`` (TF-IDF only: the baseline).
         C: inverse regularisation strength of each logistic regression.
         class_weight: ``None``, ``"balanced"`` (per cluster), or for 1-D targets a dict
             ``{class: weight}`` applied as sample weights.
@@ -189,7 +190,7 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         self,
         embedder: object = None,
         multilabel: bool | str = "auto",
-        tfidf: bool = True,
+        features: str = "hybrid",
         C: float = 4.0,
         class_weight: str | None = None,
         cv: int = 5,
@@ -204,7 +205,7 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
     ) -> None:
         self.embedder = embedder
         self.multilabel = multilabel
-        self.tfidf = tfidf
+        self.features = features
         self.C = C
         self.class_weight = class_weight
         self.cv = cv
@@ -233,6 +234,11 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(embedder.encode(list(texts)), dtype=np.float32)
 
     def _split_input(self, X: object) -> tuple[np.ndarray, list[str] | None]:
+        if self.features not in {"hybrid", "embedding", "tfidf"}:
+            raise ValueError(f"features must be hybrid, embedding or tfidf, not {self.features!r}")
+        if self.features == "tfidf" and _is_text_sequence(X):
+            texts = [("" if t is None else str(t)) for t in X]
+            return np.zeros((len(texts), 0)), texts
         if isinstance(X, EmbeddedTexts):
             return check_array(X.embeddings, dtype=np.float64), [str(t) for t in X.texts]
         if isinstance(X, str):
@@ -249,13 +255,15 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         dense, texts = self._split_input(X)
         if fit:
             self.n_features_in_ = dense.shape[1]
-            self.uses_tfidf_ = bool(self.tfidf and texts is not None)
+            self.uses_tfidf_ = bool(self.features != "embedding" and texts is not None)
         elif dense.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {dense.shape[1]} features, but ClusterClassifier is expecting "
                 f"{self.n_features_in_} features as input"
             )
         if not self.uses_tfidf_:
+            if self.features == "tfidf":
+                raise ValueError('features="tfidf" needs texts')
             return dense, dense, texts
         if texts is None:
             raise ValueError("this model was fitted with TF-IDF features: pass texts too")
@@ -275,6 +283,8 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
                 sparse = self.vectorizer_.fit_transform([t or " " for t in texts])
         else:
             sparse = self.vectorizer_.transform(texts)
+        if self.features == "tfidf":
+            return sparse, dense, texts
         joined = sp.hstack([sp.csr_matrix(normalize(dense)), sparse], format="csr")
         return joined, dense, texts
 
@@ -451,7 +461,8 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
             keep.update(rows.tolist())
         idx = np.array(sorted(keep), dtype=int)
         kept = np.asarray(dense)[idx]
-        self.example_embeddings_ = (normalize(kept) if len(idx) else kept).astype(np.float16)
+        usable = kept.shape[0] > 0 and kept.shape[1] > 0
+        self.example_embeddings_ = (normalize(kept) if usable else kept).astype(np.float16)
         self.example_labels_ = Y[idx]
         self.example_texts_ = [texts[i][:500] for i in idx] if texts is not None else None
         self.example_ids_ = [str(example_ids[i]) for i in idx] if example_ids is not None else None

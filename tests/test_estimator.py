@@ -24,7 +24,7 @@ EXPECTED_FAILED_CHECKS = {
 
 
 @parametrize_with_checks(
-    [ClusterClassifier(cv=3, tfidf=False)],
+    [ClusterClassifier(cv=3, features="embedding")],
     expected_failed_checks=lambda _est: EXPECTED_FAILED_CHECKS,
 )
 def test_sklearn_compatible(estimator, check):
@@ -153,6 +153,14 @@ def test_text_input_with_tfidf_and_embeddings():
         model.predict_proba(emb[:2])
 
 
+def test_tfidf_only_baseline_needs_no_embeddings():
+    texts = ["satellite launch services"] * 20 + ["bakery bread cakes"] * 20
+    Y = np.r_[np.ones(20), np.zeros(20)].astype(int).reshape(-1, 1)
+    model = ClusterClassifier(cv=3, multilabel=True, features="tfidf").fit(texts, Y)
+    proba = model.predict_proba(["satellite services", "cakes"])[:, 0]
+    assert proba[0] > 0.5 > proba[1]
+
+
 def test_texts_without_embedder_give_clear_error():
     with pytest.raises(ValueError, match="no embedder"):
         ClusterClassifier().fit(["a", "b"], [0, 1])
@@ -173,7 +181,7 @@ def test_explanation_examples_are_the_nearest_positives():
 
 
 def test_clone_keeps_params():
-    model = ClusterClassifier(C=2.0, tfidf=False, target_precision=[0.8, None])
+    model = ClusterClassifier(C=2.0, features="embedding", target_precision=[0.8, None])
     assert clone(model).get_params()["target_precision"] == [0.8, None]
 
 
