@@ -42,8 +42,8 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import normalize
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 logger = logging.getLogger(__name__)
@@ -58,9 +58,7 @@ class EmbeddedTexts:
 
     def __post_init__(self) -> None:
         if len(self.texts) != len(self.embeddings):
-            raise ValueError(
-                f"{len(self.texts)} texts but {len(self.embeddings)} embedding rows"
-            )
+            raise ValueError(f"{len(self.texts)} texts but {len(self.embeddings)} embedding rows")
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -95,9 +93,7 @@ def _calibrate(calibrator, scores: np.ndarray, lr: LogisticRegression | None) ->
     return calibrator.predict_proba(scores.reshape(-1, 1))[:, 1]
 
 
-def expected_calibration_error(
-    y_true: np.ndarray, proba: np.ndarray, n_bins: int = 15
-) -> float:
+def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, n_bins: int = 15) -> float:
     """ECE over all (row, cluster) pairs: the bin-weighted mean |accuracy - confidence|.
 
     >>> round(expected_calibration_error(np.array([0, 1, 1, 0]), np.array([0., 1., 1., 0.])), 6)
@@ -292,9 +288,7 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
 
     def _encode_targets(self, y: object) -> np.ndarray:
         if y is None:
-            raise ValueError(
-                "ClusterClassifier requires y to be passed, but the target y is None"
-            )
+            raise ValueError("ClusterClassifier requires y to be passed, but the target y is None")
         y_arr = np.asarray(y)
         kind = type_of_target(y_arr)
         if self.multilabel is True and y_arr.ndim != 2:
@@ -314,9 +308,7 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         self.multilabel_ = False
         self.classes_ = np.unique(y_arr)
         if len(self.classes_) < 2:
-            raise ValueError(
-                "Only one class present in y: a classifier needs at least two classes"
-            )
+            raise ValueError("Only one class present in y: a classifier needs at least two classes")
         if len(self.classes_) == 2:
             return (y_arr == self.classes_[1]).astype(np.int8).reshape(-1, 1)
         return (y_arr.reshape(-1, 1) == self.classes_.reshape(1, -1)).astype(np.int8)
@@ -474,8 +466,10 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "models_")
         Z, dense, _ = self._features(X)
         n = dense.shape[0]
-        P = np.column_stack([m.proba(Z) for m in self.models_]) if self.models_ else np.zeros(
-            (n, 0)
+        P = (
+            np.column_stack([m.proba(Z) for m in self.models_])
+            if self.models_
+            else np.zeros((n, 0))
         )
         P = np.clip(P, 0.0, 1.0)
         if self.multilabel_:
@@ -490,7 +484,7 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         """Indicator matrix above per-cluster thresholds (multi-label), or class labels."""
         P = self.predict_proba(X)
         if self.multilabel_:
-            return (P >= self.thresholds_).astype(int)
+            return (self.thresholds_ <= P).astype(int)
         return self.classes_[np.argmax(P, axis=1)]
 
     def confidence(self, X: object) -> np.ndarray:
@@ -509,9 +503,10 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         rows = np.flatnonzero(self.example_labels_[:, column] == 1)
         if rows.size == 0:
             return [[] for _ in range(len(embeddings))]
-        sims = normalize(np.asarray(embeddings, dtype=np.float32)) @ self.example_embeddings_[
-            rows
-        ].astype(np.float32).T
+        sims = (
+            normalize(np.asarray(embeddings, dtype=np.float32))
+            @ self.example_embeddings_[rows].astype(np.float32).T
+        )
         top = np.argsort(-sims, axis=1)[:, :k]
         return [[(int(rows[j]), float(sims[i, j])) for j in top[i]] for i in range(len(sims))]
 

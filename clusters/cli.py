@@ -15,6 +15,7 @@ import typer
 from clusters import __version__
 from clusters.config import ConfigError, get_settings, load_settings, set_settings
 from clusters.contracts import ContractError
+from clusters.ingest.stage import InputFormat, ingest_companies
 from clusters.taxonomy import TaxonomyError, load_taxonomy
 
 app = typer.Typer(
@@ -67,6 +68,48 @@ def main(
         raise fail(str(exc)) from exc
 
 
+@ingest_app.command("companies")
+def ingest_companies_command(
+    inputs: Annotated[
+        list[Path],
+        typer.Option(
+            "--input",
+            "-i",
+            metavar="FILE",
+            help="Companies House CSV (plain or .zip), company list (CSV or Parquet), "
+            "directory or glob; repeat for several files.",
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Company-base Parquet to write.")],
+    more: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="FILE",
+            help="More input files (so `--input parts/*.csv` works).",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        InputFormat, typer.Option("--format", "-f", help="Input format; auto = by header.")
+    ] = InputFormat.AUTO,
+    quarantine: Annotated[
+        Path | None,
+        typer.Option(
+            "--quarantine", "-q", help="CSV of rejected rows (default: OUTPUT_STEM.quarantine.csv)."
+        ),
+    ] = None,
+) -> None:
+    """Build the company base from Companies House bulk data or a company list."""
+    try:
+        report = ingest_companies([*inputs, *(more or [])], output, fmt=fmt, quarantine=quarantine)
+    except ContractError as exc:
+        raise fail(str(exc)) from exc
+    except OSError as exc:
+        raise fail(f"{exc.filename or output}: {exc.strerror or exc}") from exc
+    for line in report.summary():
+        typer.echo(line)
+
+
 @taxonomy_app.command("validate")
 def taxonomy_validate(
     path: Annotated[
@@ -103,6 +146,14 @@ def taxonomy_show(
         for cluster in clusters:
             parent = f"  (in {cluster.parent})" if cluster.parent else ""
             typer.echo(f"  {cluster.id:32s} {cluster.name}{parent}")
+
+
+from clusters import cli_model  # noqa: E402  (the model stages' commands)
+
+app.command("run")(cli_model.run_command)
+app.command("train")(cli_model.train_command)
+app.command("evaluate")(cli_model.evaluate_command)
+app.command("classify")(cli_model.classify_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -72,8 +72,9 @@ class Thresholds(_Section):
 
     review_confidence: float = Field(0.6, ge=0.0, le=1.0)
     """Assignments with confidence below this go to the analyst review queue."""
-    review_margin: float = Field(0.1, ge=0.0, le=1.0)
-    """A probability within this distance of a cluster's threshold also goes to review."""
+    review_margin: float = Field(0.25, ge=0.0, le=5.0)
+    """A probability within this distance of a cluster's threshold, in log-odds, also goes to
+    review (0.25 is about +-6% of the odds: 0.05 vs 0.04-0.06, 0.5 vs 0.44-0.56)."""
     default_threshold: float = Field(0.5, gt=0.0, lt=1.0)
     """Threshold used for a cluster whose threshold could not be tuned (too few labels)."""
     min_positives_to_tune: int = Field(5, ge=1)
@@ -96,7 +97,15 @@ class Training(_Section):
     test_size: float = Field(0.2, gt=0.0, lt=1.0)
     random_state: int = 0
     weak_label_weight: float = Field(0.3, ge=0.0, le=1.0)
-    """Sample weight of weak (keyword / SIC) labels relative to reviewed labels."""
+    """Sample weight of rule-based (taxonomy, keyword, SIC) labels relative to trusted ones."""
+    weak_label_fade_at: int = Field(50, ge=1)
+    """Rule-based labels of a cluster fade to zero weight once it has this many trusted
+    positives."""
+    weak_pool_max: int = Field(20_000, ge=0)
+    """At most this many unlabelled companies are sampled for weak labels."""
+    features: str = Field("hybrid", pattern="^(hybrid|embedding|tfidf)$")
+    C: float = Field(4.0, gt=0.0)
+    n_jobs: int = Field(1, ge=-1)
 
 
 class Settings(_Section):
@@ -105,6 +114,9 @@ class Settings(_Section):
     paths: Paths = Field(default_factory=Paths)
     tracking_uri: str | None = None
     """MLflow tracking URI; ``None`` means ``sqlite:///<home>/mlflow.db``."""
+    artifact_location: str | None = None
+    """Where new MLflow experiments store artifacts; ``None`` means a ``mlruns`` folder beside
+    a SQLite store (and the server's default for other stores)."""
     experiment: str = "company-clusters"
     model_name: str = "company-clusters"
     embedder: str = "minilm"
@@ -125,6 +137,16 @@ class Settings(_Section):
         if self.tracking_uri:
             return self.tracking_uri
         return f"sqlite:///{self.paths.home / 'mlflow.db'}"
+
+    @property
+    def mlflow_artifact_location(self) -> str | None:
+        """Artifact location for new experiments (see ``artifact_location``)."""
+        if self.artifact_location:
+            return self.artifact_location
+        if self.mlflow_uri.startswith("sqlite:///"):
+            db = Path(self.mlflow_uri.removeprefix("sqlite:///"))
+            return (db.parent / "mlruns").resolve().as_uri()
+        return None
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -29,7 +29,10 @@ import pyarrow as pa
 
 from clusters.geography import is_valid_postcode
 
-COMPANY_ID_RE = re.compile(r"^(?:\d{8}|[A-Z]{2}\d{6}|[A-Z]\d{7})$")
+# Companies House numbers are 8 characters: 8 digits, or a 1-2 letter prefix and digits
+# (SC, NI, OC, R0...), and a few older series such as Industrial & Provident societies
+# (IP10067R): any 8 upper-case letters/digits with at least 5 digits.
+COMPANY_ID_RE = re.compile(r"^(?=(?:[A-Z]*\d){5})[A-Z0-9]{8}$")
 SIC_CODE_RE = re.compile(r"^\d{5}$")
 CLUSTER_ID_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 LABEL_SEPARATOR = ";"
@@ -262,8 +265,10 @@ def _coerce(frame: pd.DataFrame, schema: pa.Schema) -> pd.DataFrame:
         if pa.types.is_string(fld.type):
             out[fld.name] = values.astype(object).where(values.notna(), None)
         elif pa.types.is_date32(fld.type):
-            out[fld.name] = pd.to_datetime(values, errors="coerce").dt.date.astype(object).where(
-                values.notna(), None
+            out[fld.name] = (
+                pd.to_datetime(values, errors="coerce")
+                .dt.date.astype(object)
+                .where(values.notna(), None)
             )
         elif pa.types.is_floating(fld.type):
             out[fld.name] = pd.to_numeric(values, errors="coerce").astype("float64")
@@ -285,9 +290,7 @@ def _is_listlike(value: object) -> bool:
 def to_arrow(frame: pd.DataFrame, contract: Contract) -> pa.Table:
     """A validated frame as an Arrow table with the contract's exact schema."""
     extras = [c for c in frame.columns if c not in contract.names]
-    return pa.Table.from_pandas(
-        frame, schema=contract.arrow_schema(extras), preserve_index=False
-    )
+    return pa.Table.from_pandas(frame, schema=contract.arrow_schema(extras), preserve_index=False)
 
 
 # --- value checks ----------------------------------------------------------------------------
@@ -304,8 +307,10 @@ def _valid_dates(series: pd.Series) -> pd.Series:
 
 def _valid_sic_list(series: pd.Series) -> pd.Series:
     return series.map(
-        lambda v: v is None
-        or (_is_listlike(v) and all(isinstance(c, str) and SIC_CODE_RE.match(c) for c in v))
+        lambda v: (
+            v is None
+            or (_is_listlike(v) and all(isinstance(c, str) and SIC_CODE_RE.match(c) for c in v))
+        )
     )
 
 

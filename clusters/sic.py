@@ -10,7 +10,9 @@ code (or ``None``). Legacy codes are mapped by one documented rule:
   and the two commonest catch-all classes ``7487`` and ``7415`` to their n.e.c. targets
   (``CH_LEGACY``);
 * any other four-digit SIC 2003 class ``ABCD`` maps to the SIC 2007 code that the ONS
-  correlation table names most often as a target of ``AB.CD`` (ties: lowest code).
+  correlation table names most often as a target of ``AB.CD`` (ties: lowest code); a code the
+  table does not list (often a group-level code such as ``2940``) takes the commonest target
+  of its group ``ABC`` and, failing that, of its division ``AB``.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def parse_sic_text(text: object, ref: SicReference) -> tuple[str | None, str | N
         return None, f"SIC value {value!r} has no code"
     code = match.group(1)
     if len(code) == 4:
-        mapped = ref.legacy.get(code)
+        mapped = ref.legacy.get(code) or ref.legacy.get(code[:3]) or ref.legacy.get(code[:2])
         if mapped is None:
             return None, f"legacy SIC 2003 code {code} has no SIC 2007 equivalent"
         return mapped, None
@@ -110,8 +112,13 @@ def build_reference(sic_dir: Path) -> SicReference:
     for source, target in corr[["source", "target"]].to_numpy():
         src = source.split(":", 1)[1].split("/")[0].replace(".", "")
         tgt = _five_digit(target.split(":", 1)[1])
-        if len(src) == 4 and tgt in titles:
-            targets.setdefault(src, Counter())[tgt] += 1
+        if tgt not in titles or not src.isdigit():
+            continue
+        src = src.ljust(4, "0")[:4]  # '95' (a division-level row) stands for class 9500
+        # count each target under the class and under its group and division prefixes,
+        # so a group-level legacy code such as 2940 resolves through 294x
+        for key in (src, src[:3], src[:2]):
+            targets.setdefault(key, Counter())[tgt] += 1
     legacy = {
         src: sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
         for src, counts in targets.items()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import yaml
@@ -36,7 +36,7 @@ class TaxonomyError(ValueError):
     """A taxonomy file is unreadable or invalid."""
 
 
-class Tier(str, Enum):
+class Tier(StrEnum):
     SUPER = "super"
     ESTABLISHED = "established"
     NEW_ECONOMY = "new-economy"

@@ -15,7 +15,6 @@ from classifier.estimator import (
     expected_calibration_error,
 )
 
-
 EXPECTED_FAILED_CHECKS = {
     # Out-of-fold calibration splits rows into folds: a row with weight 2 sits in one fold,
     # while its duplicate could fall into another, so weights and repetition differ.
@@ -205,3 +204,18 @@ def test_confidence_is_the_weakest_decision():
 def test_ece_of_overconfident_predictions():
     y = np.array([0, 1] * 50)
     assert expected_calibration_error(y, np.full(100, 0.95)) == pytest.approx(0.45)
+
+
+def test_predictions_frame_routes_doubtful_rows_to_review():
+    from classifier.model import predictions_frame
+
+    proba = np.array([[0.99, 0.001], [0.55, 0.001], [0.9, 0.052], [0.001, 0.002]])
+    frame = predictions_frame(
+        ["a", "b", "c", "d"], proba, np.array([0.5, 0.05]), ["x", "y"], ["h"] * 4, "m/v1", 0.6, 0.25
+    )
+    assert frame["labels"].tolist() == ["x", "x", "x;y", ""]
+    assert frame["top_label"].tolist() == ["x", "x", "x", "y"]
+    # b: confidence 0.55 < 0.6; c: 0.052 is within 0.25 log-odds of threshold 0.05
+    assert frame["needs_review"].tolist() == [False, True, True, False]
+    assert frame["confidence"].iloc[0] == pytest.approx(0.99)
+    assert list(frame.columns[-2:]) == ["p_x", "p_y"]

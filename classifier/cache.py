@@ -1,0 +1,151 @@
+"""A persistent embedding cache keyed by (embedder id, text hash).
+
+Embedding is the slow step of training and classification; the cache makes a rerun with
+unchanged texts, or a new model head over the same embedder, re-embed only what is new.
+Vectors are stored as float32 blobs in SQLite (one file, safe for one writer at a time;
+writes are committed per batch so a killed job keeps what it finished).
+
+Example:
+    >>> import tempfile, numpy as np
+    >>> cache = EmbeddingCache(Path(tempfile.mkdtemp()) / "emb.sqlite")
+    >>> cache.put("m", ["h1"], np.ones((1, 3), np.float32))
+    >>> cache.get("m", ["h1", "h2"]).keys()
+    dict_keys(['h1'])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS embeddings (
+    embedder_id TEXT NOT NULL,
+    text_hash   TEXT NOT NULL,
+    dim         INTEGER NOT NULL,
+    vector      BLOB NOT NULL,
+    PRIMARY KEY (embedder_id, text_hash)
+) WITHOUT ROWID;
+"""
+_CHUNK = 500  # SQLite host-parameter limit is 999 in old builds
+
+
+@dataclass
+class CacheStats:
+    """What one :func:`embed_cached` call found and computed."""
+
+    requested: int = 0
+    unique: int = 0
+    hits: int = 0
+    computed: int = 0
+
+    @property
+    def hit_rate(self) -> float:
+        return self.hits / self.unique if self.unique else 0.0
+
+    def add(self, other: CacheStats) -> None:
+        self.requested += other.requested
+        self.unique += other.unique
+        self.hits += other.hits
+        self.computed += other.computed
+
+
+class EmbeddingCache:
+    """SQLite-backed store of embedding vectors."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, timeout=60)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(_SCHEMA)
+
+    def get(self, embedder_id: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """Cached vectors for the hashes that are present."""
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(hashes))
+        for start in range(0, len(unique), _CHUNK):
+            part = unique[start : start + _CHUNK]
+            marks = ",".join("?" * len(part))
+            rows = self._conn.execute(
+                f"SELECT text_hash, dim, vector FROM embeddings "
+                f"WHERE embedder_id = ? AND text_hash IN ({marks})",
+                [embedder_id, *part],
+            )
+            for text_hash, dim, blob in rows:
+                found[text_hash] = np.frombuffer(blob, dtype=np.float32, count=dim)
+        return found
+
+    def put(self, embedder_id: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
+        """Store vectors (one row per hash); existing entries are kept."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        with self._conn:
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO embeddings VALUES (?, ?, ?, ?)",
+                (
+                    (embedder_id, h, int(v.shape[0]), v.tobytes())
+                    for h, v in zip(hashes, vectors, strict=True)
+                ),
+            )
+
+    def size(self, embedder_id: str | None = None) -> int:
+        """Number of cached vectors (for one embedder, or all)."""
+        if embedder_id is None:
+            return self._conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
+        return self._conn.execute(
+            "SELECT COUNT(*) FROM embeddings WHERE embedder_id = ?", (embedder_id,)
+        ).fetchone()[0]
+
+    def bytes_on_disk(self) -> int:
+        return sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*"))
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def hash_text(text: str) -> str:
+    """SHA-256 hex digest of a text (the cache key's second half)."""
+    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
+def embed_cached(
+    embedder: object,
+    texts: Sequence[str],
+    cache: EmbeddingCache | None = None,
+    hashes: Sequence[str] | None = None,
+    batch_size: int = 64,
+    show_progress: bool = False,
+) -> tuple[np.ndarray, CacheStats]:
+    """Embed ``texts``, each distinct text once, reusing and filling ``cache``.
+
+    Returns the (n, dim) float32 matrix in input order and what was hit or computed.
+    """
+    hashes = list(hashes) if hashes is not None else [hash_text(t) for t in texts]
+    first: dict[str, int] = {}
+    for i, h in enumerate(hashes):
+        first.setdefault(h, i)
+    stats = CacheStats(requested=len(texts), unique=len(first))
+    known = cache.get(embedder.id, list(first)) if cache is not None else {}
+    stats.hits = len(known)
+    missing = [h for h in first if h not in known]
+    if missing:
+        vectors = embedder.encode(
+            [texts[first[h]] for h in missing], batch_size=batch_size, show_progress=show_progress
+        )
+        if cache is not None:
+            cache.put(embedder.id, missing, vectors)
+        known.update(zip(missing, np.asarray(vectors, dtype=np.float32), strict=True))
+        stats.computed = len(missing)
+    out = np.empty((len(hashes), embedder.dim), dtype=np.float32)
+    for i, h in enumerate(hashes):
+        out[i] = known[h]
+    return out, stats

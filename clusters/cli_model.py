@@ -1,0 +1,142 @@
+"""CLI commands of the model stages: ``train``, ``classify`` and the main job ``run``.
+
+Registered on the ``clusters`` app by :mod:`clusters.cli`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clusters.config import ConfigError, get_settings
+from clusters.contracts import ContractError
+from clusters.taxonomy import TaxonomyError
+
+KNOWN_ERRORS = (ConfigError, ContractError, TaxonomyError, FileNotFoundError, ValueError)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(2)
+
+
+def train_command(
+    taxonomy: Annotated[
+        Path | None, typer.Option(help="Taxonomy YAML [default: the configured taxonomy].")
+    ] = None,
+    labels: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--labels", help="Label file (CSV/Parquet: company_id,text,labels); repeatable."
+        ),
+    ] = None,
+    reviewed: Annotated[
+        list[Path] | None,
+        typer.Option(help="Analyst decisions exported by `clusters review export`; repeatable."),
+    ] = None,
+    companies: Annotated[
+        Path | None,
+        typer.Option(help="Unlabelled company base for cold-start weak labels (keywords, SIC)."),
+    ] = None,
+    experiment: Annotated[str | None, typer.Option(help="MLflow experiment name.")] = None,
+    model_name: Annotated[str | None, typer.Option(help="Registered model name.")] = None,
+    embedder: Annotated[
+        str | None, typer.Option(help="Embedder: minilm, minilm-onnx or static.")
+    ] = None,
+) -> None:
+    """Train a classifier, log it to MLflow, register it and promote it if it is better."""
+    from training.train import compare_table, train
+
+    settings = get_settings()
+    try:
+        result = train(
+            taxonomy or settings.paths.taxonomy,
+            labels or [],
+            reviewed or [],
+            companies,
+            experiment=experiment,
+            model_name=model_name,
+            embedder_name=embedder,
+        )
+    except KNOWN_ERRORS as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"run {result.run_id}: label rows {result.label_counts}")
+    if result.evaluation is not None:
+        typer.echo(
+            compare_table(result.evaluation, result.baselines).round(3).to_string(index=False)
+        )
+    else:
+        typer.echo(
+            "no held-out labels: the model was trained from the taxonomy and weak labels only"
+        )
+    d = result.decision
+    typer.echo(
+        f"model {model_name or settings.model_name} v{d.version}: "
+        f"{'promoted to champion' if d.promoted else 'kept as challenger'} ({d.reason})"
+    )
+
+
+def classify_command(
+    input: Annotated[
+        Path, typer.Option("--input", "-i", help="company_id+text table or company base.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Predictions (.csv or .parquet).")],
+    model: Annotated[
+        str | None, typer.Option(help="Model URI [default: models:/<model_name>@champion].")
+    ] = None,
+) -> None:
+    """Assign companies to clusters with a registered model."""
+    from classifier.classify import classify_file
+
+    try:
+        report = classify_file(input, output, model)
+    except KNOWN_ERRORS as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(
+        f"{report.rows} companies classified by {report.model_version} in {report.seconds:.1f}s: "
+        f"{report.assigned} assigned, {report.needs_review} need review -> {report.output}"
+    )
+
+
+def run_command(
+    output_dir: Annotated[
+        Path | None, typer.Option(help="Where to write outputs [default: outputs/].")
+    ] = None,
+) -> None:
+    """The main job on the bundled demo data: ingest, train, classify, review queue, score."""
+    from clusters.pipeline import run_pipeline
+
+    try:
+        result = run_pipeline(output_dir)
+    except KNOWN_ERRORS as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo("\nOutputs:")
+    for name, path in result.outputs.items():
+        typer.echo(f"  {name:18s} {path}")
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+
+
+def evaluate_command(
+    labels: Annotated[
+        list[Path],
+        typer.Option("--labels", help="Label file(s) to split and score on; repeatable."),
+    ],
+    model: Annotated[
+        str | None, typer.Option(help="Model URI [default: models:/<model_name>@champion].")
+    ] = None,
+    companies: Annotated[
+        Path | None, typer.Option(help="Company base with SIC codes, for the SIC-rule baseline.")
+    ] = None,
+) -> None:
+    """Compare a model with the TF-IDF and SIC-crosswalk baselines on the same split."""
+    from training.evaluate import evaluate_model
+
+    try:
+        result = evaluate_model(labels, model, companies)
+    except KNOWN_ERRORS as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(result.table.round(3).to_string(index=False))
+    typer.echo(f"logged as MLflow run {result.run_id}")

@@ -1,0 +1,56 @@
+"""The embedding cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from classifier.cache import EmbeddingCache, embed_cached, hash_text
+
+
+class CountingEmbedder:
+    """A deterministic stand-in embedder that counts what it is asked to encode."""
+
+    id = "counting/v1"
+    dim = 4
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def encode(self, texts, batch_size=64, show_progress=False):
+        self.seen.extend(texts)
+        return np.array([[len(t), t.count("a"), 1.0, 0.0] for t in texts], dtype=np.float32)
+
+
+def test_dedupes_within_a_call_and_hits_on_rerun(tmp_path: Path):
+    cache = EmbeddingCache(tmp_path / "emb.sqlite")
+    embedder = CountingEmbedder()
+    texts = ["alpha", "beta", "alpha", "gamma"]
+    first, stats = embed_cached(embedder, texts, cache)
+    assert embedder.seen == ["alpha", "beta", "gamma"]
+    assert (stats.requested, stats.unique, stats.hits, stats.computed) == (4, 3, 0, 3)
+    assert np.array_equal(first[0], first[2])
+    again, stats = embed_cached(embedder, texts + ["delta"], cache)
+    assert embedder.seen[-1:] == ["delta"] and len(embedder.seen) == 4
+    assert stats.hits == 3 and stats.computed == 1 and stats.hit_rate == 0.75
+    assert np.array_equal(again[:4], first)
+
+
+def test_persists_across_instances_and_separates_embedders(tmp_path: Path):
+    path = tmp_path / "emb.sqlite"
+    cache = EmbeddingCache(path)
+    cache.put("a", [hash_text("x")], np.ones((1, 4), np.float32))
+    cache.close()
+    reopened = EmbeddingCache(path)
+    assert hash_text("x") in reopened.get("a", [hash_text("x")])
+    assert reopened.get("b", [hash_text("x")]) == {}
+    assert reopened.size() == 1 and reopened.size("b") == 0
+    assert reopened.bytes_on_disk() > 0
+
+
+def test_many_keys_beyond_sqlite_parameter_limit(tmp_path: Path):
+    cache = EmbeddingCache(tmp_path / "emb.sqlite")
+    hashes = [hash_text(str(i)) for i in range(2500)]
+    cache.put("m", hashes, np.random.default_rng(0).normal(size=(2500, 3)).astype(np.float32))
+    assert len(cache.get("m", hashes)) == 2500

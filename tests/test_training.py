@@ -1,0 +1,282 @@
+"""Training end to end with the real embedding model and a real (temporary) MLflow store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from classifier.pyfunc import unwrap
+from clusters.config import get_settings
+from clusters.contracts import PREDICTIONS, ContractError
+from training.registry import register_and_gate
+from training.train import train
+
+pytestmark = pytest.mark.slow
+
+TOY_TAXONOMY = """
+name: Toy clusters
+version: "1"
+clusters:
+  - id: space
+    name: Space technology
+    description: Companies that build satellites, rockets, launch services or use satellite
+      data and Earth observation.
+    tier: new-economy
+    keywords: [satellite, rocket, earth observation, launch vehicle, spacecraft]
+    sic_codes: ["30300"]
+  - id: medtech
+    name: Medical technology
+    description: Companies that design and make medical devices, diagnostics and surgical
+      instruments.
+    tier: established
+    keywords: [medical device, diagnostic, surgical, implant, patient monitoring]
+    sic_codes: ["32500", "26600"]
+  - id: food
+    name: Food and drink manufacturing
+    description: Bakeries, breweries, dairies and other makers of food and drink products.
+    tier: established
+    keywords: [bakery, brewery, dairy, bread, beer, cheese]
+    sic_codes: ["10710", "11050"]
+"""
+
+SPACE = [
+    "We design small satellites and their onboard computers for Earth observation missions.",
+    "Rocket engine test facility and launch vehicle propulsion engineering.",
+    "Satellite ground station software and spacecraft operations services.",
+    "Earth observation imagery analytics from our own satellite constellation.",
+    "Manufacturer of reaction wheels and star trackers for spacecraft.",
+    "Launch services broker helping cubesat teams reach orbit.",
+    "Space weather monitoring using satellite sensors.",
+    "Thermal protection materials for re-entry vehicles and rockets.",
+]
+MEDTECH = [
+    "We manufacture surgical instruments and orthopaedic implants for hospitals.",
+    "Diagnostic test kits for rapid detection of infections at the point of care.",
+    "Wearable patient monitoring devices for heart rhythm.",
+    "Medical device design consultancy and ISO 13485 quality systems.",
+    "Catheters and minimally invasive surgical tools.",
+    "Imaging equipment for ultrasound diagnostics.",
+    "Hearing aid and cochlear implant components manufacturer.",
+    "Insulin pump and glucose monitoring device maker.",
+]
+FOOD = [
+    "Family bakery producing artisan bread and cakes for local shops.",
+    "Craft brewery making cask ales and lager.",
+    "Dairy producing cheese and yoghurt from local milk.",
+    "Chocolate and confectionery manufacturer.",
+    "Gin distillery with a visitor centre.",
+    "Sausage and pie maker supplying butchers.",
+    "Bottled juices and smoothies made from British fruit.",
+    "Frozen ready meals for supermarkets.",
+]
+OTHER = [
+    "Residential lettings agency managing rented flats.",
+    "Plumbing and heating engineers for homes.",
+    "Accountancy practice for small businesses.",
+    "Hair salon and beauty treatments.",
+    "Commercial cleaning contractor for offices.",
+    "Second-hand car dealership.",
+    "Estate agents selling houses.",
+    "Driving school offering lessons.",
+]
+
+
+def _labels(rows: list[tuple[str, str]], path: Path) -> Path:
+    pd.DataFrame(
+        {
+            "company_id": [f"{i + 1:08d}" for i in range(len(rows))],
+            "text": [t for t, _ in rows],
+            "labels": [lab for _, lab in rows],
+        }
+    ).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def toy(tmp_path: Path) -> dict[str, Path]:
+    taxonomy = tmp_path / "toy.yaml"
+    taxonomy.write_text(TOY_TAXONOMY)
+    rows = (
+        [(t, "space") for t in SPACE]
+        + [(t, "medtech") for t in MEDTECH]
+        + [(t, "food") for t in FOOD]
+        + [(t, "") for t in OTHER]
+    )
+    good = _labels(rows, tmp_path / "labels.csv")
+    rng = np.random.default_rng(0)
+    shuffled = [lab for _, lab in rows]
+    rng.shuffle(shuffled)
+    bad = _labels(
+        [(t, lab) for (t, _), lab in zip(rows, shuffled, strict=True)], tmp_path / "bad.csv"
+    )
+    return {"taxonomy": taxonomy, "labels": good, "bad": bad}
+
+
+def test_train_register_load_by_alias_predict(toy, tmp_path):
+    result = train(toy["taxonomy"], [toy["labels"]], model_name="toy")
+    assert result.decision.promoted and result.decision.version == "1"
+    assert result.evaluation is not None
+    assert result.label_counts["imported"] > 0 and result.label_counts["taxonomy"] > 0
+
+    client = MlflowClient(get_settings().mlflow_uri)
+    run = client.get_run(result.run_id)
+    assert run.data.params["taxonomy_hash"] == result.taxonomy_hash
+    assert run.data.params["dataset_hash"] == result.dataset_hash
+    assert "micro_f1" in run.data.metrics and "baseline_tfidf_micro_f1" in run.data.metrics
+    assert "f1__space" in run.data.metrics
+    artifacts = {a.path for a in client.list_artifacts(result.run_id, "evaluation")}
+    assert {"evaluation/per_cluster.csv", "evaluation/reliability.png"} <= artifacts
+    assert str(client.get_model_version_by_alias("toy", "champion").version) == "1"
+    assert str(client.get_model_version_by_alias("toy", "challenger").version) == "1"
+
+    # artifacts live beside the SQLite store, not in the working directory
+    assert any((tmp_path / "mlruns").rglob("estimator.joblib"))
+
+    loaded = mlflow.pyfunc.load_model("models:/toy@champion")
+    frame = pd.DataFrame(
+        {
+            "company_id": ["00000001", "00000002", "00000003"],
+            "text": [
+                "Our cubesats carry hyperspectral cameras for earth observation.",
+                "We make surgical implants and diagnostic devices for hospitals.",
+                "A bakery making sourdough bread.",
+            ],
+        }
+    )
+    out = loaded.predict(frame)
+    _, rejects = PREDICTIONS.validate(out)
+    assert rejects.empty
+    assert list(out["top_label"]) == ["space", "medtech", "food"]
+    assert {"p_space", "p_medtech", "p_food"} <= set(out.columns)
+    explanation = unwrap(loaded).explain(frame["text"][0])
+    assert explanation[0]["cluster_id"] == "space"
+    assert "earth observation" in explanation[0]["keywords"]
+    assert explanation[0]["examples"], "nearest labelled examples support the prediction"
+
+
+def test_retraining_on_the_same_data_does_not_promote(toy):
+    first = train(toy["taxonomy"], [toy["labels"]], model_name="gate")
+    assert first.decision.promoted
+    second = train(toy["taxonomy"], [toy["labels"]], model_name="gate")
+    # same data, same seeds: an equal score is not "better", so the champion stays
+    assert second.decision.champion_version == "1"
+    assert second.decision.champion_score == pytest.approx(second.decision.challenger_score)
+    assert not second.decision.promoted
+    client = MlflowClient(get_settings().mlflow_uri)
+    assert str(client.get_model_version_by_alias("gate", "champion").version) == "1"
+    assert str(client.get_model_version_by_alias("gate", "challenger").version) == "2"
+    assert client.get_model_version("gate", "2").tags["promotion"].startswith("not promoted")
+    run = client.get_run(second.run_id)
+    assert "gate_champion_micro_f1" in run.data.metrics
+
+
+def test_promotion_gate_both_ways_on_scores(toy):
+    result = train(toy["taxonomy"], [toy["labels"]], model_name="scores")
+    uri = result.model_uri
+    mlflow.set_tracking_uri(get_settings().mlflow_uri)
+    with mlflow.start_run():
+        better = register_and_gate(uri, "scores", 0.9, lambda _v: 0.5, "micro_f1")
+    with mlflow.start_run():
+        worse = register_and_gate(uri, "scores", 0.4, lambda _v: 0.5, "micro_f1")
+    with mlflow.start_run():
+        tie = register_and_gate(uri, "scores", 0.5, lambda _v: 0.5, "micro_f1")
+    assert better.promoted and not worse.promoted and not tie.promoted
+    client = MlflowClient(get_settings().mlflow_uri)
+    assert str(client.get_model_version_by_alias("scores", "champion").version) == better.version
+
+
+def test_unknown_label_id_is_a_clear_error(toy, tmp_path):
+    bad = _labels([("Satellite maker", "space;warp-drive")], tmp_path / "unknown.csv")
+    with pytest.raises(ContractError, match="warp-drive.*|.*row 1.*"):
+        train(toy["taxonomy"], [bad], model_name="unknown")
+
+
+def test_cold_start_without_labels_gives_sensible_top_clusters(toy, tmp_path):
+    companies = pd.DataFrame(
+        {
+            "company_id": [f"{i + 100:08d}" for i in range(32)],
+            "name": [f"Company {i}" for i in range(32)],
+            "postcode": ["NG7 2RD"] * 32,
+            "sic_codes": ["30300"] * 8 + ["32500"] * 8 + ["10710"] * 8 + ["68100"] * 8,
+            "website_text": SPACE + MEDTECH + FOOD + OTHER,
+        }
+    )
+    path = tmp_path / "companies.csv"
+    companies.to_csv(path, index=False)
+    result = train(toy["taxonomy"], [], [], path, model_name="cold")
+    assert result.decision.promoted  # first model
+    assert result.evaluation is None
+    assert {"taxonomy", "keyword"} <= set(result.label_counts)
+    model = unwrap(mlflow.pyfunc.load_model("models:/cold@champion"))
+    proba = model.predict_proba(
+        [
+            "A company launching a satellite constellation for earth observation.",
+            "Maker of surgical instruments and diagnostic medical devices.",
+            "Brewery and bakery producing beer and bread.",
+        ]
+    )
+    assert [model.cluster_ids[j] for j in proba.argmax(axis=1)] == ["space", "medtech", "food"]
+
+
+def test_model_loads_and_predicts_with_network_blocked(toy, tmp_path):
+    train(toy["taxonomy"], [toy["labels"]], model_name="offline")
+    script = textwrap.dedent(
+        f"""
+        import json, socket, sys
+        def refuse(*args, **kwargs):
+            raise OSError("network access attempted")
+        socket.socket.connect = refuse
+        socket.create_connection = refuse
+        import mlflow, pandas as pd
+        mlflow.set_tracking_uri({get_settings().mlflow_uri!r})
+        model = mlflow.pyfunc.load_model("models:/offline@champion")
+        out = model.predict(pd.DataFrame({{"company_id": ["00000009"],
+                                           "text": ["rocket engines for launch vehicles"]}}))
+        print(json.dumps(out["top_label"].tolist()))
+        """
+    )
+    env = {"HF_HUB_OFFLINE": "1", "MLFLOW_DISABLE_TELEMETRY": "true", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == ["space"]
+
+
+def test_evaluate_and_classify_commands(toy, tmp_path):
+    from typer.testing import CliRunner
+
+    from clusters.cli import app
+
+    train(toy["taxonomy"], [toy["labels"]])
+    runner = CliRunner()
+    done = runner.invoke(app, ["evaluate", "--labels", str(toy["labels"])])
+    assert done.exit_code == 0, done.output
+    assert "baseline: tfidf" in done.output and "classifier" in done.output
+
+    companies = pd.DataFrame(
+        {"company_id": ["1", "2"], "text": ["rocket engines", "sourdough bakery"]}
+    )
+    source = tmp_path / "in.csv"
+    companies.to_csv(source, index=False)
+    out = tmp_path / "pred.parquet"
+    done = runner.invoke(app, ["classify", "--input", str(source), "--output", str(out)])
+    assert done.exit_code == 0, done.output
+    pred = pd.read_parquet(out)
+    assert pred["company_id"].tolist() == ["00000001", "00000002"]
+    assert pred["top_label"].tolist() == ["space", "food"]
+    assert pred["model_version"].iloc[0] == "company-clusters/v1"
+
+    missing = runner.invoke(
+        app, ["classify", "--input", str(tmp_path / "nope.csv"), "--output", str(out)]
+    )
+    assert missing.exit_code == 2 and "no such file" in missing.output
