@@ -279,9 +279,12 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
                 sparse = self.vectorizer_.fit_transform([t or " " for t in texts])
         else:
             sparse = self.vectorizer_.transform(texts)
+        sparse = sp.csr_matrix(sparse)
+        sparse.sort_indices()  # joblib shares matrices read-only; sklearn may sort in place
         if self.features == "tfidf":
             return sparse, dense, texts
         joined = sp.hstack([sp.csr_matrix(normalize(dense)), sparse], format="csr")
+        joined.sort_indices()
         return joined, dense, texts
 
     # --- targets ---------------------------------------------------------------------------
