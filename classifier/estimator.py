@@ -78,6 +78,12 @@ class _BinaryModel:
     """Probability used when the cluster could not be learned (no or only positive rows)."""
     method: str = "none"
 
+    def scores(self, Z: sp.csr_matrix | np.ndarray) -> np.ndarray:
+        """Raw decision scores (0 for a constant model)."""
+        if self.constant is not None:
+            return np.zeros(Z.shape[0])
+        return self.lr.decision_function(Z)
+
     def proba(self, Z: sp.csr_matrix | np.ndarray) -> np.ndarray:
         if self.constant is not None:
             return np.full(Z.shape[0], self.constant)
@@ -178,6 +184,11 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         min_positives: clusters with fewer positives keep ``default_threshold``.
         default_threshold: threshold for clusters that cannot be tuned.
         max_examples: labelled examples kept per cluster for explanations.
+        stack: multi-label only: a second level per cluster that reads the out-of-fold
+            scores of *all* first-level cluster models, so label co-occurrence (a child
+            cluster implies its parent, MedTech often goes with Digital Health) informs each
+            cluster. Calibration and thresholds are then tuned on the second level.
+        stack_C: inverse regularisation of the second-level models (features standardised).
         random_state: seed for the folds.
         n_jobs: parallel jobs over clusters.
     """
@@ -196,6 +207,8 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         min_positives: int = 5,
         default_threshold: float = 0.5,
         max_examples: int = 50,
+        stack: bool = False,
+        stack_C: float = 0.05,
         random_state: int = 0,
         n_jobs: int | None = None,
     ) -> None:
@@ -211,6 +224,8 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         self.min_positives = min_positives
         self.default_threshold = default_threshold
         self.max_examples = max_examples
+        self.stack = stack
+        self.stack_C = stack_C
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -353,9 +368,22 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"target_precision has {len(targets)} entries for {k} labels")
 
         results = Parallel(n_jobs=self.n_jobs)(
-            delayed(self._fit_one)(Z, Y[:, j], W[:, j], trusted_rows, targets[j], j)
+            delayed(self._fit_one)(Z, Y[:, j], W[:, j], trusted_rows, targets[j], j, self.C)
             for j in range(k)
         )
+        self.base_models_ = None
+        if self.stack and self.multilabel_ and k >= 2:
+            scores = np.column_stack([r[4] for r in results])
+            self.stack_mean_ = scores.mean(axis=0)
+            self.stack_scale_ = scores.std(axis=0) + 1e-9
+            F = (scores - self.stack_mean_) / self.stack_scale_
+            self.base_models_ = [r[0] for r in results]
+            results = Parallel(n_jobs=self.n_jobs)(
+                delayed(self._fit_one)(
+                    F, Y[:, j], W[:, j], trusted_rows, targets[j], j, self.stack_C
+                )
+                for j in range(k)
+            )
         self.models_ = [r[0] for r in results]
         self.thresholds_ = np.array([r[1] for r in results], dtype=float)
         self.oof_proba_ = np.column_stack([r[2] for r in results]) if k else np.zeros((n, 0))
@@ -374,7 +402,9 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         trusted: np.ndarray,
         target_precision: float | None,
         column: int,
-    ) -> tuple[_BinaryModel, float, np.ndarray, bool]:
+        C: float,
+    ) -> tuple[_BinaryModel, float, np.ndarray, bool, np.ndarray]:
+        """One cluster: (model, threshold, OOF probabilities, tuned?, OOF raw scores)."""
         active = w > 0
         n_pos = int((y[active] == 1).sum())
         n_neg = int((y[active] == 0).sum())
@@ -382,9 +412,9 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
             constant = 0.0 if n_pos == 0 else 1.0
             logger.debug("label column %d has %d positives, %d negatives", column, n_pos, n_neg)
             model = _BinaryModel(None, None, constant=constant, method="constant")
-            return model, self.default_threshold, np.full(len(y), constant), False
+            return model, self.default_threshold, np.full(len(y), constant), False, np.zeros(len(y))
 
-        lr = self._new_lr()
+        lr = self._new_lr(C)
         n_splits = min(self.cv, n_pos, n_neg)
         oof_scores = np.zeros(len(y))
         if n_splits >= 2:
@@ -392,13 +422,13 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
             rows = np.flatnonzero(active)
             for train_idx, test_idx in folds.split(rows, y[rows]):
                 tr, te = rows[train_idx], rows[test_idx]
-                fold_lr = self._new_lr().fit(Z[tr], y[tr], sample_weight=w[tr])
+                fold_lr = self._new_lr(C).fit(Z[tr], y[tr], sample_weight=w[tr])
                 oof_scores[te] = fold_lr.decision_function(Z[te])
         lr.fit(Z[active], y[active], sample_weight=w[active])
         if n_splits < 2:
             scores = lr.decision_function(Z)
             model = _BinaryModel(lr, None, method="uncalibrated")
-            return model, self.default_threshold, _calibrate(None, scores, lr), False
+            return model, self.default_threshold, _calibrate(None, scores, lr), False, scores
 
         method = self.calibration
         if method == "auto":
@@ -430,13 +460,11 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
                 logger.warning(
                     "label column %d: target precision %.2f not reachable", column, target_precision
                 )
-        return model, float(threshold), oof, tuned
+        return model, float(threshold), oof, tuned, oof_scores
 
-    def _new_lr(self) -> LogisticRegression:
+    def _new_lr(self, C: float) -> LogisticRegression:
         class_weight = self.class_weight if isinstance(self.class_weight, str) else None
-        return LogisticRegression(
-            C=self.C, class_weight=class_weight, max_iter=2000, solver="liblinear"
-        )
+        return LogisticRegression(C=C, class_weight=class_weight, max_iter=2000, solver="liblinear")
 
     def _keep_examples(
         self,
@@ -469,6 +497,9 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "models_")
         Z, dense, _ = self._features(X)
         n = dense.shape[0]
+        if getattr(self, "base_models_", None) is not None:
+            scores = np.column_stack([m.scores(Z) for m in self.base_models_])
+            Z = (scores - self.stack_mean_) / self.stack_scale_
         P = (
             np.column_stack([m.proba(Z) for m in self.models_])
             if self.models_

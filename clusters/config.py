@@ -105,6 +105,8 @@ class Training(_Section):
     """At most this many unlabelled companies are sampled for weak labels."""
     features: str = Field("hybrid", pattern="^(hybrid|embedding|tfidf)$")
     C: float = Field(4.0, gt=0.0)
+    stack: bool = False
+    """Add the second level that reads all clusters' scores (see ClusterClassifier)."""
     n_jobs: int = Field(1, ge=-1)
 
 

@@ -219,3 +219,23 @@ def test_predictions_frame_routes_doubtful_rows_to_review():
     assert frame["needs_review"].tolist() == [False, True, True, False]
     assert frame["confidence"].iloc[0] == pytest.approx(0.99)
     assert list(frame.columns[-2:]) == ["p_x", "p_y"]
+
+
+def test_stacking_reads_the_other_clusters_scores():
+    # cluster 2 is "0 and 1 together": no single feature shows it, the other clusters do
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(900, 6))
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 0].astype(int)
+    Y = np.c_[Y, Y[:, 0] & Y[:, 1]]
+    flat = ClusterClassifier(cv=3, multilabel=True).fit(X[:600], Y[:600])
+    stacked = ClusterClassifier(cv=3, multilabel=True, stack=True, stack_C=1.0).fit(
+        X[:600], Y[:600]
+    )
+    assert stacked.base_models_ is not None and len(stacked.models_) == 3
+    coef = stacked.models_[2].lr.coef_.ravel()
+    assert coef[0] > 0.5 and coef[1] > 0.5  # cluster 2 leans on clusters 0 and 1
+    proba = stacked.predict_proba(X[600:])
+    assert proba.shape == (300, 3)
+    # the second level still separates the conjunction well (a linear rule on the scores)
+    assert (stacked.predict(X[600:])[:, 2] == Y[600:, 2]).mean() > 0.75
+    assert (flat.predict(X[600:])[:, :2] == Y[600:, :2]).mean() > 0.9
