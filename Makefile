@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev lint
+.PHONY: run test install install-dev models lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,13 @@ install-dev: $(BIN)/python
 run: install
 	$(BIN)/clusters run
 
-test: install-dev
+# The optional embedders (ONNX int8, static model2vec) are built offline from the packaged
+# MiniLM into models/ (git-ignored); see models/README.md. Skipped when already built.
+models: install
+	@test -f models/minilm-static-256/model.safetensors || $(BIN)/python scripts/build_models.py --only static
+	@test -d models/minilm-onnx-int8/onnx || $(BIN)/python scripts/build_models.py --only onnx --remove-tools-venv
+
+test: install-dev models
 	$(BIN)/python -m pytest
 
 lint:

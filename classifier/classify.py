@@ -1,26 +1,30 @@
 """``clusters classify``: load a registered model and write predictions for a company table.
 
 Input: CSV or Parquet with ``company_id`` and ``text``, or a company base (text is then
-prepared from name, filing description, website text and SIC titles). Output: CSV or Parquet
-(by suffix) following the PREDICTIONS contract, one row per input company, in input order.
+prepared from name, filing description, website text and SIC titles); a file or a directory
+of parts. Output: a batch job directory (Parquet dataset of the PREDICTIONS contract, one
+part per chunk, plus manifest, rejects and review queue), or, when the output path ends in
+``.parquet``/``.csv``, also that one file, one row per accepted input company, in input
+order. Every classification runs through the batch engine (:mod:`clusters.batch.engine`):
+chunked, cached, resumable.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import pandas as pd
 import pyarrow.parquet as pq
 from mlflow.tracking import MlflowClient
 
-from classifier.cache import EmbeddingCache
 from classifier.model import ClusterModel
 from classifier.pyfunc import unwrap
+from clusters.batch.engine import BatchOptions
 from clusters.config import Settings, get_settings
 from clusters.contracts import PREDICTIONS, ContractError, to_arrow
 
@@ -37,6 +41,14 @@ class ClassifyReport:
     model_version: str
     output: Path
     seconds: float
+    rejected: int = 0
+    job_dir: Path | None = None
+    """The batch job directory (manifest, rejects, review queue, part files)."""
+    skipped: bool = False
+    """The same job had already finished: nothing was redone."""
+    resumed: bool = False
+    cache_hit_rate: float = 0.0
+    manifest: dict[str, Any] = field(default_factory=dict)
 
 
 def resolve_model(model_uri: str | None, settings: Settings | None = None) -> ClusterModel:
@@ -55,6 +67,27 @@ def resolve_model(model_uri: str | None, settings: Settings | None = None) -> Cl
     if model_uri.startswith("models:/"):
         model.meta.model_version = _registered_version(model_uri)
     return model
+
+
+def registered_version(model_uri: str | None, settings: Settings | None = None) -> str:
+    """The version (``name/vN``) a ``models:/`` URI resolves to now, without loading the
+    model; ``"unregistered"`` for other URIs.
+
+    Raises:
+        ContractError: the registered model or alias does not exist.
+    """
+    settings = settings or get_settings()
+    model_uri = model_uri or f"models:/{settings.model_name}@champion"
+    if not model_uri.startswith("models:/"):
+        return "unregistered"
+    mlflow.set_tracking_uri(settings.mlflow_uri)
+    try:
+        return _registered_version(model_uri)
+    except mlflow.exceptions.MlflowException as exc:
+        raise ContractError(
+            f"cannot load model {model_uri} from {settings.mlflow_uri}: {exc.message}. "
+            "Train one first with `clusters train`."
+        ) from exc
 
 
 def _registered_version(model_uri: str) -> str:
@@ -107,23 +140,31 @@ def classify_file(
     output_path: Path,
     model_uri: str | None = None,
     settings: Settings | None = None,
+    options: BatchOptions | None = None,
 ) -> ClassifyReport:
-    """Classify every company of ``input_path`` into ``output_path``."""
-    settings = settings or get_settings()
-    started = time.time()
-    frame = read_input(input_path)
-    model = resolve_model(model_uri, settings)
-    cache = EmbeddingCache(settings.paths.cache_dir / "embeddings.sqlite")
-    try:
-        predictions = model.predict_frame(frame.reset_index(drop=True), cache=cache)
-    finally:
-        cache.close()
-    write_predictions(predictions, output_path)
+    """Classify every company of ``input_path`` into ``output_path`` with the batch engine.
+
+    ``output_path`` is a job directory, or a ``.parquet``/``.csv`` file (the job then runs in
+    ``<file>.batch/``). Rerunning a finished job is a no-op unless ``options.force``; a
+    killed job resumes where it stopped; one that holds an older job (other input or model)
+    is refused unless ``force`` or ``restart_changed``. See
+    :func:`clusters.batch.engine.run_batch` and :class:`~clusters.batch.engine.BatchOptions`.
+    """
+    from clusters.batch.engine import run_batch
+
+    result = run_batch(input_path, output_path, model_uri, options=options, settings=settings)
+    manifest = result.manifest
     return ClassifyReport(
-        rows=len(predictions),
-        assigned=int((predictions["labels"] != "").sum()),
-        needs_review=int(predictions["needs_review"].sum()),
-        model_version=model.meta.model_version,
-        output=Path(output_path),
-        seconds=time.time() - started,
+        rows=manifest["rows"]["written"],
+        assigned=manifest["clusters"]["assigned"],
+        needs_review=manifest["review"]["needs_review"],
+        model_version=manifest["model"]["version"],
+        output=result.output,
+        seconds=result.seconds,
+        rejected=manifest["rows"]["rejected"],
+        job_dir=result.layout.root,
+        skipped=result.skipped,
+        resumed=result.resumed,
+        cache_hit_rate=manifest["cache"]["hit_rate"],
+        manifest=manifest,
     )

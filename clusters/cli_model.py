@@ -80,23 +80,91 @@ def train_command(
 
 def classify_command(
     input: Annotated[
-        Path, typer.Option("--input", "-i", help="company_id+text table or company base.")
+        Path,
+        typer.Option(
+            "--input",
+            "-i",
+            help="company_id+text table or company base: a Parquet/CSV file or a directory "
+            "of Parquet/CSV parts.",
+        ),
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Predictions (.csv or .parquet).")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Job directory (Parquet dataset in predictions/, manifest.json, rejects.csv, "
+            "review_queue.csv); a name ending in .parquet or .csv also writes that one file.",
+        ),
+    ],
     model: Annotated[
-        str | None, typer.Option(help="Model URI [default: models:/<model_name>@champion].")
+        str | None, typer.Option(help="Model URI (default: models:/<model_name>@champion).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Redo a finished job / discard an earlier one.")
+    ] = False,
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option("--chunk-rows", min=1, help="Rows per chunk and part file (default: 10000)."),
+    ] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Where to write rejected rows (default: OUTPUT/rejects.csv)."),
+    ] = None,
+    review_limit: Annotated[
+        int,
+        typer.Option("--review-limit", min=0, help="Most companies in review_queue.csv (0 = all)."),
+    ] = 100_000,
+    cache: Annotated[
+        bool,
+        typer.Option(
+            "--cache/--no-cache",
+            help="Reuse and fill the embedding cache (off pays only for the static tier).",
+        ),
+    ] = True,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="Progress bar (default: on a terminal; log lines otherwise).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
-    """Assign companies to clusters with a registered model."""
-    from classifier.classify import classify_file
+    """Assign companies to clusters with a registered model: chunked, cached, resumable.
 
+    A killed job started again with the same arguments resumes where it stopped; a finished
+    one is not redone unless --force.
+    """
+    from classifier.classify import classify_file
+    from clusters.batch.engine import DEFAULT_CHUNK_ROWS, BatchOptions
+
+    options = BatchOptions(
+        chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS,
+        force=force,
+        rejects=rejects,
+        progress=progress,
+        review_limit=review_limit or None,
+        use_cache=cache,
+    )
     try:
-        report = classify_file(input, output, model)
+        report = classify_file(input, output, model, options=options)
     except KNOWN_ERRORS as exc:
         raise _fail(str(exc)) from exc
+    if report.skipped:
+        typer.echo(
+            f"already done: {report.rows} companies classified by {report.model_version} "
+            f"-> {report.output} (see {report.job_dir}/manifest.json; --force redoes it)"
+        )
+        return
     typer.echo(
         f"{report.rows} companies classified by {report.model_version} in {report.seconds:.1f}s: "
-        f"{report.assigned} assigned, {report.needs_review} need review -> {report.output}"
+        f"{report.assigned} assigned, {report.needs_review} need review, "
+        f"{report.rejected} rejected -> {report.output}"
+    )
+    typer.echo(
+        f"cache hit rate {report.cache_hit_rate:.0%}; manifest, rejects and review queue in "
+        f"{report.job_dir}" + (" (resumed)" if report.resumed else "")
     )
 
 

@@ -27,6 +27,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from clusters.acquire.settings import AccountsSettings, CrawlSettings
+
 ENV_PREFIX = "CLUSTERS_"
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -124,6 +126,8 @@ class Settings(_Section):
     embedder: str = "minilm"
     thresholds: Thresholds = Field(default_factory=Thresholds)
     ingest: Ingest = Field(default_factory=Ingest)
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    accounts: AccountsSettings = Field(default_factory=AccountsSettings)
     training: Training = Field(default_factory=Training)
 
     @field_validator("embedder")

@@ -270,6 +270,8 @@ def _coerce(frame: pd.DataFrame, schema: pa.Schema) -> pd.DataFrame:
                 .dt.date.astype(object)
                 .where(values.notna(), None)
             )
+        elif pa.types.is_timestamp(fld.type):
+            out[fld.name] = pd.to_datetime(values, errors="coerce", utc=True)
         elif pa.types.is_floating(fld.type):
             out[fld.name] = pd.to_numeric(values, errors="coerce").astype("float64")
         elif pa.types.is_integer(fld.type):
@@ -361,6 +363,13 @@ COMPANY_BASE = Contract(
         Column("sic_codes", pa.list_(pa.string()), required=False, description="5-digit codes"),
         Column("website", pa.string(), required=False),
         Column("website_text", pa.string(), required=False),
+        Column("website_fetched_at", pa.timestamp("us", tz="UTC"), required=False),
+        Column(
+            "website_status",
+            pa.string(),
+            required=False,
+            description="ok, no_text, robots_disallowed, timeout, ... (clusters ingest websites)",
+        ),
         Column("filing_text", pa.string(), required=False),
         Column("turnover", pa.float64(), required=False, description="GBP, latest accounts"),
         Column("employees", pa.float64(), required=False, description="average, latest accounts"),

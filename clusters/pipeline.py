@@ -8,10 +8,9 @@ report join when their stages land.
 from __future__ import annotations
 
 import logging
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
 
 from clusters.config import Settings, get_settings
 
@@ -31,9 +30,8 @@ def run_pipeline(
 ) -> PipelineResult:
     """Run every available stage on the bundled demo data."""
     from classifier.classify import classify_file
-    from clusters.company_base import load_company_base
+    from clusters.batch.engine import BatchOptions
     from clusters.ingest.stage import InputFormat, ingest_companies
-    from clusters.review_queue import build_review_queue
     from training.train import compare_table, train
 
     settings = settings or get_settings()
@@ -66,9 +64,11 @@ def run_pipeline(
         result.outputs["evaluation"] = out / "evaluation.csv"
     result.outputs["MLflow store"] = Path(settings.mlflow_uri.removeprefix("sqlite:///"))
 
-    logger.info("3/4 classify with the champion model")
+    logger.info("3/4 classify with the champion model (batch engine)")
     predictions_path = out / "predictions.parquet"
-    classified = classify_file(base_path, predictions_path, settings=settings)
+    classified = classify_file(
+        base_path, predictions_path, settings=settings, options=BatchOptions(restart_changed=True)
+    )
     logger.info(
         "classified %d companies (%d assigned, %d need review) with %s",
         classified.rows,
@@ -77,12 +77,11 @@ def run_pipeline(
         classified.model_version,
     )
     result.outputs["predictions"] = predictions_path
+    result.outputs["classify job"] = classified.job_dir
 
-    logger.info("4/4 review queue")
-    predictions = pd.read_parquet(predictions_path)
-    queue = build_review_queue(predictions, load_company_base(base_path))
+    logger.info("4/4 review queue (written by the batch job)")
     queue_path = out / "review_queue.csv"
-    queue.to_csv(queue_path, index=False)
+    shutil.copyfile(classified.job_dir / "review_queue.csv", queue_path)
     result.outputs["review queue"] = queue_path
     result.notes.append("scoring and the report are not built yet (issue: scoring)")
     return result

@@ -4464,7 +4464,9 @@ def generate(
                 "case": spec.case,
             }
         )
-    companies = pd.DataFrame(rows, columns=COMPANY_BASE.names)
+    # the crawl-only columns (fetch time, status) stay out of a base that was never crawled
+    columns = [c for c in COMPANY_BASE.names if c not in ("website_fetched_at", "website_status")]
+    companies = pd.DataFrame(rows, columns=columns)
     for column in ("turnover", "employees"):
         companies[column] = companies[column].astype("Int64")
     order = companies["company_id"].argsort(kind="stable")

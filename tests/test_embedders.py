@@ -287,13 +287,17 @@ def test_onnx_agrees_with_torch(onnx, minilm_vectors):
     company = np.delete(cosines, edge)
     assert company.min() >= 0.98, cosines
     assert company.mean() >= 0.99, cosines
-    assert cosines[edge].min() >= 0.95, cosines  # int8 errors weigh more on odd inputs
+    assert cosines[edge].min() >= 0.97, cosines  # int8 errors weigh more on odd inputs
 
 
 @pytest.mark.slow
 def test_onnx_deterministic_empty_and_huge(onnx):
     first = onnx.encode(COMPANY_TEXTS)
     assert onnx.encode(COMPANY_TEXTS).tobytes() == first.tobytes()
+    # one text per run: a vector does not depend on the other texts or the batch size
+    alone = np.vstack([onnx.encode([t]) for t in COMPANY_TEXTS[:4]])
+    assert alone.tobytes() == first[:4].tobytes()
+    assert onnx.encode(COMPANY_TEXTS, batch_size=3).tobytes() == first.tobytes()
     huge = "Gears. " + "x" * 1_000_000
     vectors = onnx.encode(["", huge, None])
     assert np.isfinite(vectors).all() and vectors.shape == (3, 384)

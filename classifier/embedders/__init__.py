@@ -3,12 +3,12 @@
 ======================  ==============================================  ====  ==========
 name                    what                                            dim   texts/s *
 ======================  ==============================================  ====  ==========
-``minilm`` (default)    all-MiniLM-L6-v2, sentence-transformers, torch   384   ~60
-``minilm-onnx``         the same model, int8 ONNX, onnxruntime           384   ~120
-``static``              model2vec distilled from MiniLM, PCA to 256      256   ~4,000
+``minilm`` (default)    all-MiniLM-L6-v2, sentence-transformers, torch   384   20-56
+``minilm-onnx``         the same model, int8 ONNX, onnxruntime           384   2-3x torch
+``static``              model2vec distilled from MiniLM, PCA to 256      256   ~100x torch
 ======================  ==============================================  ====  ==========
 
-\\* ~80-word company descriptions on 2 CPU cores; see ``models/README.md``.
+\\* ~85-word company descriptions on 2 shared CPU cores; see ``models/README.md``.
 
 Example:
     >>> from classifier.embedders import get_embedder
@@ -32,9 +32,11 @@ Contract of every embedder (:class:`Embedder`):
   characters outside its vocabulary) gets the constant vector ``1/sqrt(dim)`` in every
   component (:func:`~classifier.embedders.base.constant_vector`). ``None`` counts as ``""``.
 * **Determinism**: the same list of texts with the same ``batch_size`` gives identical bytes,
-  in one process and across processes (tested). A text's vector may differ in the last float
-  bits (~1e-7) depending on which other texts share its batch (padding changes the matrix
-  shapes); the static backend has no such effect.
+  in one process and across processes (tested). With ``minilm`` (torch) a text's vector may
+  differ in the last float bits (~1e-7) depending on which other texts share its batch
+  (padding changes the matrix shapes); ``minilm-onnx`` (which runs one text at a time, see
+  :mod:`~classifier.embedders.minilm_onnx`) and ``static`` give each text the same bytes
+  whatever else is encoded.
 * **Identity**: ``id`` = ``<model>/<backend>@<sha256 of the model files, 8 hex>``; any change
   of weights or tokenizer changes it, so it is a safe embedding-cache key, and a bundled copy
   of ``model_dir`` keeps the same id.

@@ -8,10 +8,16 @@ The model directory (built by ``scripts/build_models.py``) holds::
     1_Pooling/config.json            must say mean pooling
     ...                              the other sentence-transformers files, for reference
 
-Inference: tokenise (truncate to the window, keep the beginning), run the graph on batches
-of texts of similar length (sorted, to pad little), mean-pool the token vectors over the
-attention mask, L2-normalise. This reproduces the sentence-transformers pipeline of the
-torch backend.
+Inference: tokenise (truncate to the window, keep the beginning), run the graph, mean-pool
+the token vectors, L2-normalise: the sentence-transformers pipeline of the torch backend.
+
+The graph runs **one text at a time**. Dynamic int8 quantisation computes each activation
+tensor's scale over the whole input, so in a padded batch a text's vector would depend on
+its batch-mates (measured: cosine down to 0.986 between the same text alone and in a batch
+of 64) and an embedding cache would keep whichever version came first. Alone, each text
+gets the same vector whatever else is encoded, agrees better with torch (mean cosine 0.992,
+min 0.983 vs 0.991 / 0.976 batched on 200 company texts), needs no padding, and on 2 cores
+is as fast as batching (~55-60 texts/s each way on a busy machine).
 """
 
 from __future__ import annotations
@@ -98,9 +104,7 @@ class MiniLMOnnxEmbedder(BaseEmbedder):
         logger.info("loaded %s from %s", self.id, onnx_file)
 
     def _embed(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        lengths = np.array([len(e.ids) for e in encodings])
-        order = np.argsort(-lengths, kind="stable")  # longest first, ties in input order
+        # One text per run: see the module docs (batch_size only sizes tokenizer batches).
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         starts = range(0, len(texts), batch_size)
         if show_progress:
@@ -108,19 +112,12 @@ class MiniLMOnnxEmbedder(BaseEmbedder):
 
             starts = tqdm(starts, desc="Batches", unit="batch")
         for start in starts:
-            index = order[start : start + batch_size]
-            width = int(lengths[index].max())
-            ids = np.zeros((len(index), width), dtype=np.int64)
-            mask = np.zeros((len(index), width), dtype=np.int64)
-            for row, i in enumerate(index):
-                n = lengths[i]
-                ids[row, :n] = encodings[i].ids
-                mask[row, :n] = 1
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._input_names:
-                feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = self._session.run(None, feeds)[0]
-            weights = mask[:, :, None].astype(np.float32)
-            summed = (hidden * weights).sum(axis=1)
-            out[index] = summed / np.maximum(weights.sum(axis=1), 1e-9)
+            encodings = self._tokenizer.encode_batch(texts[start : start + batch_size])
+            for offset, encoding in enumerate(encodings):
+                ids = np.asarray([encoding.ids], dtype=np.int64)
+                feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
+                if "token_type_ids" in self._input_names:
+                    feeds["token_type_ids"] = np.zeros_like(ids)
+                hidden = self._session.run(None, feeds)[0]
+                out[start + offset] = hidden[0].mean(axis=0)
         return out

@@ -51,7 +51,7 @@ class StaticEmbedder(BaseEmbedder):
         from model2vec import StaticModel
 
         self._model = StaticModel.from_pretrained(
-            self.model_dir, normalize=False, max_length=MAX_TOKENS, force_download=False
+            self.model_dir, max_length=MAX_TOKENS, force_download=False
         )
         # model2vec cuts texts to max_length * median_token_length (6) characters before
         # tokenising, which can stop short of 256 tokens on long words. Make that cut our

@@ -1,0 +1,185 @@
+"""One chunk of a batch job: classify its rows, then commit its files.
+
+:func:`classify_frame` is the computation of :meth:`ClusterModel.predict_frame` (texts →
+vectors → probabilities → PREDICTIONS rows), but it embeds through the cache in slices and
+reports what the cache saved. :func:`commit_chunk` writes the chunk's rejects and review
+candidates (side files under ``_state/``) and then its part file, each atomically: the part
+file is the chunk's commit point, the journal entry written after it records the chunk done.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from classifier.cache import CacheStats, EmbeddingCache, embed_cached
+from classifier.estimator import EmbeddedTexts
+from classifier.model import ClusterModel, predictions_frame
+from clusters.batch.commit import atomic_write_parquet
+from clusters.batch.inputs import Chunk
+from clusters.batch.layout import JobLayout
+from clusters.batch.outputs import write_csv
+from clusters.batch.screen import Screened
+from clusters.batch.state import ChunkRecord
+from clusters.contracts import PREDICTIONS, ContractError, split_labels, to_arrow
+
+logger = logging.getLogger(__name__)
+
+EMBED_SLICE = 2_048
+"""Distinct texts embedded (and committed to the cache) at a time within a chunk, so a kill
+loses at most one slice of embedding work."""
+REVIEW_EXTRAS = ("name", "region_name", "employees", "turnover")
+"""Input columns kept with review candidates (who the company is, how big)."""
+
+
+@dataclass
+class ChunkSettings:
+    """What :func:`process_chunk` needs besides the chunk."""
+
+    layout: JobLayout
+    cache: EmbeddingCache | None
+    batch_size: int = 64
+
+
+def embed_texts(
+    embedder: Any,
+    texts: Sequence[str],
+    hashes: Sequence[str],
+    cache: EmbeddingCache | None,
+    batch_size: int = 64,
+    slice_size: int = EMBED_SLICE,
+) -> tuple[np.ndarray, CacheStats]:
+    """Vectors for ``texts`` (each distinct hash embedded once), committing to ``cache`` in
+    slices of ``slice_size`` distinct texts."""
+    first: dict[str, int] = {}
+    for i, h in enumerate(hashes):
+        first.setdefault(h, i)
+    unique = list(first)
+    stats = CacheStats(requested=len(texts), unique=len(unique))
+    blocks = []
+    for start in range(0, len(unique), slice_size):
+        part = unique[start : start + slice_size]
+        vectors, part_stats = embed_cached(
+            embedder, [texts[first[h]] for h in part], cache, part, batch_size=batch_size
+        )
+        stats.hits += part_stats.hits
+        stats.computed += part_stats.computed
+        blocks.append(vectors)
+    if not blocks:
+        return np.zeros((0, embedder.dim), dtype=np.float32), stats
+    position = {h: i for i, h in enumerate(unique)}
+    return np.concatenate(blocks)[[position[h] for h in hashes]], stats
+
+
+def classify_frame(
+    model: ClusterModel,
+    frame: pd.DataFrame,
+    cache: EmbeddingCache | None,
+    batch_size: int = 64,
+) -> tuple[pd.DataFrame, CacheStats]:
+    """PREDICTIONS rows for ``frame`` (one per row, in order) and the cache counts.
+
+    The same computation as :meth:`ClusterModel.predict_frame`, but it reports what the
+    embedding cache saved and commits the cache in slices.
+    """
+    if len(frame):
+        texts, hashes = model.texts_of(frame)
+        vectors, stats = embed_texts(model.embedder, texts, hashes, cache, batch_size)
+        proba = model.estimator.predict_proba(EmbeddedTexts(texts, vectors))
+    else:
+        hashes, stats = [], CacheStats()
+        proba = np.zeros((0, len(model.cluster_ids)))
+    predictions = predictions_frame(
+        frame["company_id"].astype(str).tolist(),
+        np.asarray(proba, dtype=float),
+        model.estimator.thresholds_,
+        model.cluster_ids,
+        list(hashes),
+        model.meta.model_version,
+        model.meta.review_confidence,
+        model.meta.review_margin,
+    )
+    valid, rejects = PREDICTIONS.validate(predictions)
+    if len(rejects):
+        raise ContractError(
+            f"{len(rejects)} predictions break the contract: {rejects.iloc[0]['reason']}"
+        )
+    return valid.reset_index(drop=True), stats
+
+
+def cluster_counts(labels: pd.Series) -> dict[str, int]:
+    """Companies per cluster from the ``labels`` column."""
+    counts: Counter[str] = Counter()
+    for value in labels:
+        counts.update(split_labels(value))
+    return dict(counts)
+
+
+def review_candidates(predictions: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows needing review, with who the company is and how big (where known)."""
+    mask = predictions["needs_review"].to_numpy(dtype=bool)
+    review = predictions.loc[mask].reset_index(drop=True)
+    for column in REVIEW_EXTRAS:
+        values = rows[column].to_numpy()[mask] if column in rows else [None] * len(review)
+        if column in ("employees", "turnover"):
+            review[column] = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+        else:
+            review[column] = pd.Series(values, dtype=object)
+    return review
+
+
+def commit_chunk(
+    layout: JobLayout, index: int, predictions: pd.DataFrame, screened: Screened
+) -> None:
+    """Write a chunk's side files, then its part file (each atomically)."""
+    side_rejects = layout.rejects_part(index)
+    if len(screened.rejects):
+        write_csv(side_rejects, screened.rejects)
+    else:
+        side_rejects.unlink(missing_ok=True)
+    review = review_candidates(predictions, screened.valid)
+    side_review = layout.review_part(index)
+    if len(review):
+        atomic_write_parquet(side_review, pa.Table.from_pandas(review, preserve_index=False))
+    else:
+        side_review.unlink(missing_ok=True)
+    atomic_write_parquet(layout.part(index), to_arrow(predictions, PREDICTIONS))
+
+
+def process_chunk(
+    model: ClusterModel,
+    chunk: Chunk,
+    screened: Screened,
+    where: ChunkSettings,
+    started: float,
+) -> ChunkRecord:
+    """Classify and commit one chunk; returns its journal entry (``started``: when the
+    chunk's work began, from :func:`time.monotonic`)."""
+    predictions, stats = classify_frame(model, screened.valid, where.cache, where.batch_size)
+    commit_chunk(where.layout, chunk.index, predictions, screened)
+    return ChunkRecord(
+        index=chunk.index,
+        rows_read=len(chunk),
+        rows_written=len(predictions),
+        rows_rejected=len(screened.rejects),
+        needs_review=int(predictions["needs_review"].sum()),
+        assigned=int((predictions["labels"].fillna("") != "").sum()),
+        clusters=cluster_counts(predictions["labels"]),
+        cache={
+            "requested": stats.requested,
+            "unique": stats.unique,
+            "hits": stats.hits,
+            "computed": stats.computed,
+        },
+        reject_reasons=screened.kinds,
+        seconds=round(time.monotonic() - started, 4),
+        ids_digest=screened.ids_digest,
+    )

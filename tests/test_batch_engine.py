@@ -1,0 +1,327 @@
+"""The batch engine end to end with a real (tiny) model: resume after SIGKILL, idempotence,
+the embedding cache, rejects, manifest, MLflow run, single-file outputs and churn."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+from test_training import FOOD, MEDTECH, OTHER, SPACE, TOY_TAXONOMY, _labels
+from typer.testing import CliRunner
+
+from clusters import config
+from clusters.batch import BatchOptions, BatchStateError, read_predictions, run_batch
+from clusters.batch.diff import diff_datasets
+from clusters.cli import app
+from clusters.contracts import PREDICTIONS
+
+pytestmark = pytest.mark.slow
+
+MODEL_URI = "models:/toy@champion"
+POOL = SPACE + MEDTECH + FOOD + OTHER
+EXACT_COLUMNS = ["company_id", "labels", "top_label", "needs_review", "model_version", "text_hash"]
+
+
+@pytest.fixture(scope="session")
+def toy_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An MLflow store holding a trained 3-cluster toy model ``toy`` (trained once)."""
+    from training.train import train
+
+    root = tmp_path_factory.mktemp("toy_store")
+    (root / "toy.yaml").write_text(TOY_TAXONOMY)
+    rows = (
+        [(t, "space") for t in SPACE]
+        + [(t, "medtech") for t in MEDTECH]
+        + [(t, "food") for t in FOOD]
+        + [(t, "") for t in OTHER]
+    )
+    labels = _labels(rows, root / "labels.csv")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+        patch.setenv("CLUSTERS_PATHS__CACHE_DIR", str(root / "cache"))
+        patch.setenv("CLUSTERS_PATHS__OUTPUT_DIR", str(root / "outputs"))
+        config.set_settings(None)
+        train(root / "toy.yaml", [labels], model_name="toy")
+    config.set_settings(None)
+    return root
+
+
+@pytest.fixture(scope="session")
+def toy_model(toy_store: Path):
+    """The toy model loaded once (``model_version`` = ``toy/v1``)."""
+    from classifier.classify import resolve_model
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{toy_store / 'mlflow.db'}")
+        config.set_settings(None)
+        model = resolve_model(MODEL_URI)
+    config.set_settings(None)
+    return model
+
+
+@pytest.fixture
+def store(toy_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point this test at the toy store (its cache and outputs stay per test)."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{toy_store / 'mlflow.db'}")
+    config.set_settings(None)
+    return toy_store
+
+
+def companies(n: int, edit: tuple[int, ...] = ()) -> pd.DataFrame:
+    """``n`` synthetic companies with texts from the toy pools (rows in ``edit`` changed)."""
+    texts = [f"{POOL[i % len(POOL)]} Site {i // len(POOL)}." for i in range(n)]
+    for i in edit:
+        texts[i] = f"{texts[i]} Now also making bread."
+    return pd.DataFrame({"company_id": [f"{i + 1:08d}" for i in range(n)], "text": texts})
+
+
+def run(source: Path, output: Path, model, **options) -> object:
+    options.setdefault("chunk_rows", 10)
+    options.setdefault("progress", False)
+    return run_batch(source, output, MODEL_URI, options=BatchOptions(**options), model=model)
+
+
+def assert_same_predictions(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert len(a) == len(b) and a["company_id"].is_unique
+    pd.testing.assert_frame_equal(
+        a[EXACT_COLUMNS].reset_index(drop=True).astype(str),
+        b[EXACT_COLUMNS].reset_index(drop=True).astype(str),
+    )
+    probs = [c for c in a if c.startswith("p_")] + ["confidence"]
+    np.testing.assert_allclose(a[probs].to_numpy(float), b[probs].to_numpy(float), atol=1e-5)
+
+
+def test_killed_job_resumes_to_the_result_of_a_clean_run(store, toy_model, tmp_path, monkeypatch):
+    source = tmp_path / "in.csv"
+    companies(120).to_csv(source, index=False)
+    out = tmp_path / "job"
+    command = [
+        sys.executable,
+        "-m",
+        "clusters.cli",
+        "classify",
+        "--input",
+        str(source),
+        "--output",
+        str(out),
+        "--model",
+        MODEL_URI,
+        "--chunk-rows",
+        "10",
+        "--no-progress",
+    ]
+    process = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    journal = out / "_state" / "progress.json"
+    deadline = time.monotonic() + 300
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            committed = len(json.loads(journal.read_text())["chunks"])
+        except (FileNotFoundError, ValueError, KeyError):
+            committed = 0
+        if committed >= 2:
+            os.kill(process.pid, signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    output = process.communicate(timeout=60)[0].decode(errors="replace")
+    assert process.returncode == -signal.SIGKILL, output[-3000:]
+    state = json.loads(journal.read_text())
+    assert not state["finished"] and 2 <= len(state["chunks"]) < 12
+
+    # started again with the same arguments (in this process, to save a model load)
+    resumed = CliRunner().invoke(app, command[3:])
+    assert resumed.exit_code == 0, resumed.output
+    assert "(resumed)" in resumed.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["timing"]["attempts"] == 2
+    assert manifest["rows"] == {"read": 120, "written": 120, "rejected": 0, "rejected_by_kind": {}}
+    assert sorted(p.name for p in (out / "predictions").iterdir()) == [
+        f"part-{k:05d}.parquet" for k in range(12)
+    ]
+
+    # a clean, uninterrupted run from a cold cache gives the same rows and values
+    monkeypatch.setenv("CLUSTERS_PATHS__CACHE_DIR", str(tmp_path / "cold-cache"))
+    config.set_settings(None)
+    clean = run(source, tmp_path / "clean", toy_model)
+    assert clean.manifest["cache"]["hits"] == 0
+    assert_same_predictions(read_predictions(out), read_predictions(tmp_path / "clean"))
+    assert diff_datasets(out, tmp_path / "clean").churn_rate == 0.0
+
+
+def test_crash_between_part_commit_and_journal_is_redone(store, toy_model, tmp_path, monkeypatch):
+    import clusters.batch.engine as engine
+
+    source = tmp_path / "in.csv"
+    companies(40).to_csv(source, index=False)
+    real_save, calls = engine.save_state, []
+
+    def crash_on_third_chunk(layout, state):
+        calls.append(len(state.chunks))
+        if len(state.chunks) == 3:
+            raise KeyboardInterrupt  # the part file of chunk 2 is committed, the journal not
+        real_save(layout, state)
+
+    monkeypatch.setattr(engine, "save_state", crash_on_third_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        run(source, tmp_path / "job", toy_model)
+    assert (tmp_path / "job" / "predictions" / "part-00002.parquet").is_file()
+    (tmp_path / "job" / "predictions" / ".part-00003.parquet.999.tmp").write_bytes(b"torn")
+    monkeypatch.setattr(engine, "save_state", real_save)
+    result = run(source, tmp_path / "job", toy_model)
+    assert result.resumed and result.chunks_processed == 2  # chunks 2 and 3
+    assert not list((tmp_path / "job").rglob("*.tmp"))
+    clean = run(source, tmp_path / "clean", toy_model)
+    assert_same_predictions(read_predictions(tmp_path / "job"), read_predictions(clean.output))
+
+
+def test_rerun_is_a_noop_force_redoes_and_other_arguments_are_refused(store, toy_model, tmp_path):
+    source = tmp_path / "in.parquet"
+    companies(30).to_parquet(source)
+    out = tmp_path / "job"
+    first = run(source, out, toy_model)
+    assert not first.skipped and first.chunks_processed == 3
+    parts = {p: p.stat().st_mtime_ns for p in (out / "predictions").iterdir()}
+
+    again = run(source, out, toy_model)
+    assert again.skipped and again.chunks_processed == 0
+    assert {p: p.stat().st_mtime_ns for p in (out / "predictions").iterdir()} == parts
+    assert again.manifest == first.manifest
+
+    with pytest.raises(BatchStateError, match=r"chunk_rows 10 -> 20.*--force"):
+        run(source, out, toy_model, chunk_rows=20)
+    companies(31).to_parquet(source)
+    with pytest.raises(BatchStateError, match="input_fingerprint"):
+        run(source, out, toy_model)
+
+    forced = run(source, out, toy_model, force=True, chunk_rows=20)
+    assert not forced.skipped and forced.chunks_processed == 2
+    assert forced.manifest["cache"]["hit_rate"] > 0.9  # 30 of 31 texts were cached
+    assert len(read_predictions(out)) == 31
+    assert sorted(p.name for p in (out / "predictions").iterdir()) == [
+        "part-00000.parquet",
+        "part-00001.parquet",
+    ]
+    with pytest.raises(BatchStateError, match="not a batch job directory"):
+        run(source, tmp_path, toy_model)  # a non-empty folder that is not a job
+
+
+def test_cache_hits_on_rerun_and_only_changed_texts_are_embedded(store, toy_model, tmp_path):
+    source = tmp_path / "in.csv"
+    frame = companies(60)
+    frame.loc[50:, "text"] = frame["text"].iloc[0]  # ten repeats of one text
+    frame.to_csv(source, index=False)
+    cold = run(source, tmp_path / "cold", toy_model).manifest["cache"]
+    assert cold["texts_embedded"] == 50 and cold["size"] >= 50
+
+    warm = run(source, tmp_path / "warm", toy_model).manifest["cache"]
+    assert warm["hit_rate"] == 1.0 and warm["texts_embedded"] == 0
+
+    edited = companies(60, edit=(3, 17, 41))
+    edited.loc[50:, "text"] = edited["text"].iloc[0]
+    edited.to_csv(source, index=False)
+    changed = run(source, tmp_path / "edited", toy_model).manifest["cache"]
+    assert changed["texts_embedded"] == 3
+    assert changed["size"] == cold["size"] + 3
+
+    # same model, same data: no churn; three edited texts: churn only with cause
+    assert diff_datasets(tmp_path / "cold", tmp_path / "warm").churn_rate == 0.0
+    edits = diff_datasets(tmp_path / "cold", tmp_path / "edited")
+    assert set(edits.changes["reason"]) <= {"text changed"}
+
+
+def test_rejects_manifest_review_queue_and_mlflow_run(store, toy_model, tmp_path):
+    source = tmp_path / "in.csv"
+    good = companies(25)
+    lines = [f'{cid},"{text}"' for cid, text in good.itertuples(index=False)]
+    lines[4] = ",no id here"
+    lines[12] = "00000002,a duplicate of row 2 in another chunk"
+    lines[20] = "00000021,caf\udcff unreadable"
+    payload = ("company_id,text\n" + "\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
+    source.write_bytes(payload)
+    result = run(source, tmp_path / "job", toy_model, chunk_rows=8)
+    job = tmp_path / "job"
+
+    rejects = pd.read_csv(job / "rejects.csv", dtype=str)
+    assert rejects["row"].tolist() == ["5", "13", "21"]
+    assert rejects["company_id"].fillna("").tolist() == ["", "00000002", "00000021"]
+    assert [r.split(" ")[0] for r in rejects["reason"]] == ["company_id", "duplicate", "text"]
+
+    predictions = read_predictions(job)
+    _, broken = PREDICTIONS.validate(predictions)
+    assert broken.empty and len(predictions) == 22 and predictions["company_id"].is_unique
+
+    manifest = json.loads((job / "manifest.json").read_text())
+    assert manifest == result.manifest
+    assert manifest["status"] == "finished"
+    assert manifest["input"]["mode"] == "text" and manifest["input"]["rows"] == 25
+    assert manifest["input"]["fingerprint_method"] == "content"
+    model = manifest["model"]
+    assert model["uri"] == MODEL_URI and model["version"] == "toy/v1"
+    assert model["embedder_id"] == toy_model.embedder.id
+    assert model["taxonomy_hash"] == toy_model.meta.taxonomy_hash
+    assert manifest["chunking"] == {"chunk_rows": 8, "chunks": 4, "chunks_done": [0, 1, 2, 3]}
+    assert manifest["rows"] == {
+        "read": 25,
+        "written": 22,
+        "rejected": 3,
+        "rejected_by_kind": {"missing_id": 1, "duplicate_id": 1, "bad_text": 1},
+    }
+    assert manifest["timing"]["rows_per_second"] > 0 and manifest["timing"]["attempts"] == 1
+    assert manifest["cache"]["lookups"] == 22 and manifest["cache"]["size"] >= 22
+    needs_review = int(predictions["needs_review"].sum())
+    assert manifest["review"] == {
+        "needs_review": needs_review,
+        "share": round(needs_review / 22, 4),
+        "queue_rows": needs_review,
+        "queue_limit": 100_000,
+    }
+    exploded = predictions["labels"].str.split(";").explode()
+    counts = exploded[exploded != ""].value_counts().to_dict()
+    assert manifest["clusters"]["counts"] == {
+        c: counts.get(c, 0) for c in ["space", "medtech", "food"]
+    }
+    assert manifest["memory"]["peak_rss_mb"] > 0
+
+    queue = pd.read_csv(job / "review_queue.csv", dtype={"company_id": str})
+    assert set(queue["company_id"]) == set(
+        predictions.loc[predictions["needs_review"], "company_id"]
+    )
+    assert queue["priority"].is_monotonic_decreasing
+
+    client = MlflowClient(config.get_settings().mlflow_uri)
+    run_ = client.get_run(manifest["mlflow_run_id"])
+    assert run_.data.tags["job"] == "batch-classify"
+    assert (run_.data.tags["model_name"], run_.data.tags["model_version"]) == ("toy", "1")
+    assert run_.data.metrics["rows_written"] == 22 and run_.data.metrics["rows_rejected"] == 3
+    assert run_.data.metrics["share_needing_review"] == manifest["review"]["share"]
+    assert "cluster_count__space" in run_.data.metrics and "cache_hit_rate" in run_.data.metrics
+
+
+def test_single_file_outputs_and_a_directory_of_parts(store, toy_model, tmp_path):
+    frame = companies(24)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    frame.iloc[:10].to_parquet(parts / "part-0.parquet")
+    frame.iloc[10:].to_csv(parts / "part-1.csv", index=False)
+    (parts / "_SUCCESS").write_text("")
+    as_dir = run(parts, tmp_path / "job", toy_model, chunk_rows=7)
+    as_parquet = run(parts, tmp_path / "p.parquet", toy_model, chunk_rows=7)
+    as_csv = run(parts, tmp_path / "p.csv", toy_model, chunk_rows=7)
+    assert as_parquet.output == tmp_path / "p.parquet"
+    assert (tmp_path / "p.parquet.batch" / "manifest.json").is_file()
+    by_dir = read_predictions(as_dir.output)
+    assert by_dir["company_id"].tolist() == frame["company_id"].tolist()
+    assert_same_predictions(by_dir, pd.read_parquet(tmp_path / "p.parquet"))
+    csv = pd.read_csv(tmp_path / "p.csv", dtype={"company_id": str}, keep_default_na=False)
+    assert_same_predictions(by_dir, csv)
+    assert as_csv.manifest["input"]["parts"] == 2
