@@ -39,7 +39,7 @@ def run_pipeline(
     out.mkdir(parents=True, exist_ok=True)
     result = PipelineResult()
 
-    logger.info("1/4 ingest: %s", settings.paths.demo_companies)
+    logger.info("1/5 ingest: %s", settings.paths.demo_companies)
     base_path = out / "companies.parquet"
     report = ingest_companies(
         [settings.paths.demo_companies],
@@ -52,7 +52,7 @@ def run_pipeline(
     result.outputs["company base"] = base_path
 
     logger.info(
-        "2/4 train: taxonomy %s, labels %s", settings.paths.taxonomy, settings.paths.demo_labels
+        "2/5 train: taxonomy %s, labels %s", settings.paths.taxonomy, settings.paths.demo_labels
     )
     trained = train(
         settings.paths.taxonomy, [settings.paths.demo_labels], [], base_path, settings=settings
@@ -64,7 +64,7 @@ def run_pipeline(
         result.outputs["evaluation"] = out / "evaluation.csv"
     result.outputs["MLflow store"] = Path(settings.mlflow_uri.removeprefix("sqlite:///"))
 
-    logger.info("3/4 classify with the champion model (batch engine)")
+    logger.info("3/5 classify with the champion model (batch engine)")
     predictions_path = out / "predictions.parquet"
     classified = classify_file(
         base_path, predictions_path, settings=settings, options=BatchOptions(restart_changed=True)
@@ -79,9 +79,21 @@ def run_pipeline(
     result.outputs["predictions"] = predictions_path
     result.outputs["classify job"] = classified.job_dir
 
-    logger.info("4/4 review queue (written by the batch job)")
+    logger.info("4/5 review queue (written by the batch job)")
     queue_path = out / "review_queue.csv"
     shutil.copyfile(classified.job_dir / "review_queue.csv", queue_path)
     result.outputs["review queue"] = queue_path
-    result.notes.append("scoring and the report are not built yet (issue: scoring)")
+    logger.info("5/5 score clusters by place")
+    from scoring.run import run_scoring
+
+    scored = run_scoring(
+        companies=base_path,
+        predictions=predictions_path,
+        output_dir=out / "scores",
+        evidence_dir=settings.paths.data_dir / "demo" / "evidence",
+    )
+    for line in scored.summary():
+        logger.info("score: %s", line)
+    result.outputs["scores"] = out / "scores"
+    result.notes.append("build the HTML report with: clusters report (see clusters report --help)")
     return result

@@ -49,3 +49,4 @@ def test_clusters_run_completes_and_prints_its_outputs(demo_slice: Path):
     assert queue["priority"].is_monotonic_decreasing
     evaluation = pd.read_csv(out / "evaluation.csv")
     assert list(evaluation["model"]) == ["classifier", "baseline: tfidf", "baseline: sic"]
+    assert (out / "scores").is_dir() and any((out / "scores").iterdir())

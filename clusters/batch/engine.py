@@ -76,6 +76,8 @@ class BatchOptions:
     """Most companies in ``review_queue.csv`` (the highest priorities); ``None`` = all."""
     embed_batch_size: int = 64
     use_cache: bool = True
+    """Reuse and fill the persistent embedding cache (it also dedupes texts across chunks;
+    without it texts are deduplicated within a chunk only)."""
     log_to_mlflow: bool = True
 
 
