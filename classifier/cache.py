@@ -15,7 +15,6 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sqlite3
 from collections.abc import Sequence
@@ -23,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from classifier.text import text_hash
 
 logger = logging.getLogger(__name__)
 
@@ -81,8 +82,8 @@ class EmbeddingCache:
                 f"WHERE embedder_id = ? AND text_hash IN ({marks})",
                 [embedder_id, *part],
             )
-            for text_hash, dim, blob in rows:
-                found[text_hash] = np.frombuffer(blob, dtype=np.float32, count=dim)
+            for hashed, dim, blob in rows:
+                found[hashed] = np.frombuffer(blob, dtype=np.float32, count=dim)
         return found
 
     def put(self, embedder_id: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
@@ -112,11 +113,6 @@ class EmbeddingCache:
         self._conn.close()
 
 
-def hash_text(text: str) -> str:
-    """SHA-256 hex digest of a text (the cache key's second half)."""
-    return hashlib.sha256(text.encode("utf-8", errors="surrogatepass")).hexdigest()
-
-
 def embed_cached(
     embedder: object,
     texts: Sequence[str],
@@ -129,7 +125,7 @@ def embed_cached(
 
     Returns the (n, dim) float32 matrix in input order and what was hit or computed.
     """
-    hashes = list(hashes) if hashes is not None else [hash_text(t) for t in texts]
+    hashes = list(hashes) if hashes is not None else [text_hash(t) for t in texts]
     first: dict[str, int] = {}
     for i, h in enumerate(hashes):
         first.setdefault(h, i)

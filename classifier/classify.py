@@ -12,21 +12,18 @@ chunked, cached, resumable.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import mlflow
-import pandas as pd
-import pyarrow.parquet as pq
 from mlflow.tracking import MlflowClient
 
 from classifier.model import ClusterModel
 from classifier.pyfunc import unwrap
 from clusters.batch.engine import BatchOptions
 from clusters.config import Settings, get_settings
-from clusters.contracts import PREDICTIONS, ContractError, to_arrow
+from clusters.contracts import ContractError
 
 logger = logging.getLogger(__name__)
 
@@ -97,42 +94,6 @@ def _registered_version(model_uri: str) -> str:
         name, alias = ref.split("@", 1)
         return f"{name}/v{client.get_model_version_by_alias(name, alias).version}"
     return ref.replace("/", "/v", 1) if "/" in ref else ref
-
-
-def read_input(path: Path) -> pd.DataFrame:
-    """Input table for classification (CSV or Parquet)."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    if path.suffix.lower() in {".parquet", ".pq"}:
-        frame = pd.read_parquet(path)
-        if "text" not in frame.columns and "sic_codes" in frame.columns:
-            frame["sic_codes"] = frame["sic_codes"].map(lambda v: list(v) if v is not None else [])
-        return frame
-    from clusters.company_base import load_company_base
-
-    header = pd.read_csv(path, nrows=0, dtype=str).columns.str.strip()
-    if "text" in header:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    return load_company_base(path)
-
-
-def write_predictions(frame: pd.DataFrame, path: Path) -> Path:
-    """Validate against the PREDICTIONS contract and write atomically (CSV or Parquet)."""
-    valid, rejects = PREDICTIONS.validate(frame, source=str(path))
-    if len(rejects):
-        raise ContractError(
-            f"{len(rejects)} predictions break the contract: {rejects.iloc[0]['reason']}"
-        )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if path.suffix.lower() in {".parquet", ".pq"}:
-        pq.write_table(to_arrow(valid, PREDICTIONS), tmp)
-    else:
-        valid.to_csv(tmp, index=False)
-    os.replace(tmp, path)
-    return path
 
 
 def classify_file(

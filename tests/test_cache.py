@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from classifier.cache import EmbeddingCache, embed_cached, hash_text
+from classifier.cache import EmbeddingCache, embed_cached
+from classifier.text import text_hash as hash_text
 
 
 class CountingEmbedder:
