@@ -5,8 +5,9 @@ prepared from name, filing description, website text and SIC titles); a file or 
 of parts. Output: a batch job directory (Parquet dataset of the PREDICTIONS contract, one
 part per chunk, plus manifest, rejects and review queue), or, when the output path ends in
 ``.parquet``/``.csv``, also that one file, one row per accepted input company, in input
-order. Every classification runs through the batch engine (:mod:`clusters.batch.engine`):
-chunked, cached, resumable.
+order. Every classification runs through a batch engine: the in-process one
+(:mod:`clusters.batch.engine`: chunked, cached, resumable) or Apache Spark
+(:mod:`clusters.batch.spark_engine`: Parquet in and out, same results).
 """
 
 from __future__ import annotations
@@ -96,24 +97,62 @@ def _registered_version(model_uri: str) -> str:
     return ref.replace("/", "/v", 1) if "/" in ref else ref
 
 
+ENGINES = ("local", "spark")
+
+
 def classify_file(
     input_path: Path,
     output_path: Path,
     model_uri: str | None = None,
     settings: Settings | None = None,
     options: BatchOptions | None = None,
+    *,
+    engine: str = "local",
+    spark_master: str | None = None,
+    spark_remote: str | None = None,
+    predictions_uri: str | None = None,
 ) -> ClassifyReport:
-    """Classify every company of ``input_path`` into ``output_path`` with the batch engine.
+    """Classify every company of ``input_path`` into ``output_path`` with a batch engine.
 
     ``output_path`` is a job directory, or a ``.parquet``/``.csv`` file (the job then runs in
     ``<file>.batch/``). Rerunning a finished job is a no-op unless ``options.force``; a
-    killed job resumes where it stopped; one that holds an older job (other input or model)
+    killed job resumes where it stopped (``engine="local"``; Spark retries failed tasks and
+    redoes an unfinished job); one that holds an older job (other input, model or engine)
     is refused unless ``force`` or ``restart_changed``. See
-    :func:`clusters.batch.engine.run_batch` and :class:`~clusters.batch.engine.BatchOptions`.
-    """
-    from clusters.batch.engine import run_batch
+    :func:`clusters.batch.engine.run_batch`, :class:`~clusters.batch.engine.BatchOptions`
+    and, for ``engine="spark"`` (``spark_master``, ``spark_remote``, ``predictions_uri``),
+    :func:`clusters.batch.spark_engine.run_batch_spark`.
 
-    result = run_batch(input_path, output_path, model_uri, options=options, settings=settings)
+    Raises:
+        ValueError: an unknown engine, or Spark options without ``engine="spark"``.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine == "spark":
+        from clusters.batch.spark_engine import run_batch_spark
+
+        result = run_batch_spark(
+            input_path,
+            output_path,
+            model_uri,
+            master=spark_master,
+            remote=spark_remote,
+            options=options,
+            settings=settings,
+            predictions_uri=predictions_uri,
+        )
+    else:
+        spark_options = {
+            "spark_master": spark_master,
+            "spark_remote": spark_remote,
+            "predictions_uri": predictions_uri,
+        }
+        given = [name for name, value in spark_options.items() if value is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} need(s) engine 'spark'")
+        from clusters.batch.engine import run_batch
+
+        result = run_batch(input_path, output_path, model_uri, options=options, settings=settings)
     manifest = result.manifest
     return ClassifyReport(
         rows=manifest["rows"]["written"],

@@ -68,7 +68,7 @@ import logging
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -174,6 +174,80 @@ _LEGAL_SUFFIX_RE = re.compile(
     r"[\s,.]+(?:limited|ltd|plc|llp|l\.l\.p|cic|c\.i\.c|cyf|cyfyngedig|ccc|c\.c\.c)\.?\s*$",
     re.I,
 )
+_SIC_CODE_RE = re.compile(r"\s*(\d{5})\b")
+_SIC_SPLIT_RE = re.compile(r"[;,\s]+")
+
+# Fast paths for ASCII text (nearly every company text). Each regular expression above only
+# runs when the lower-cased text holds a word that any of its matches must contain, so most
+# texts skip most of them; the results are the same (tests/test_text.py checks the fast
+# paths against the general ones). They are ASCII-only because case-insensitive matching
+# relates a few non-ASCII letters to ASCII ones (the Kelvin sign and "k", for example).
+_ASCII_CONTROLS = str.maketrans(
+    {c: "\n" for c in "\x0b\x0c\x1c\x1d\x1e"}
+    | {chr(i): " " for i in [*range(0x00, 0x0A), *range(0x0E, 0x1C), 0x1F, 0x7F]}
+)
+""":data:`_NEWLINES_RE` then :data:`_CONTROL_RE` for ASCII text without ``\\r``."""
+_ASCII_NOT_ALNUM = str.maketrans({chr(i): None for i in range(128) if not chr(i).isalnum()})
+"""Deletes what :data:`_KEY_RE` removes from lower-cased ASCII text."""
+_STOP_SPACE_RE = re.compile(r"([.!?])\s+")
+""":data:`_SENTENCE_SPLIT_RE` for a line without CJK full stops (keeps the stop)."""
+
+
+def _may_hold_link(lower: str) -> bool:
+    """Whether :data:`_URL_RE` may match (``lower``: the lower-cased ASCII text)."""
+    return "://" in lower or "www." in lower
+
+
+def _may_hold_domain(lower: str) -> bool:
+    """Whether :data:`_DOMAIN_RE` may match."""
+    return "." in lower and (
+        ".com" in lower
+        or ".org" in lower
+        or ".net" in lower
+        or ".uk" in lower
+        or ".io" in lower
+        or ".eu" in lower
+        or ".info" in lower
+        or ".biz" in lower
+    )
+
+
+def _may_hold_copyright(lower: str) -> bool:
+    """Whether :data:`_COPYRIGHT_RE` may match."""
+    return "(c)" in lower or "copyright" in lower
+
+
+def _may_be_boilerplate(lower: str) -> bool:
+    """Whether :data:`_BOILERPLATE_SENTENCE_RE` may match."""
+    return (
+        "cookie" in lower
+        or "using" in lower
+        or "continuing" in lower
+        or "newsletter" in lower
+        or "browser" in lower
+        or "javascript" in lower
+        or "england" in lower
+        or "vat" in lower
+    )
+
+
+def _may_hold_phrase(lower: str) -> bool:
+    """Whether :data:`_BOILERPLATE_PHRASE_RE` may match."""
+    return (
+        "reserved" in lower
+        or "privacy" in lower
+        or "cookie" in lower
+        or "terms" in lower
+        or "skip" in lower
+        or "back" in lower
+        or "sitemap" in lower
+        or "more" in lower
+        or "click" in lower
+        or "accept" in lower
+        or "reject" in lower
+        or "allow" in lower
+        or "manage" in lower
+    )
 
 
 def _as_text(value: object) -> str:
@@ -220,21 +294,65 @@ def normalise_text(value: object, remove_links: bool = True) -> str:
             text = _strip_html(text)
     text = text[:CLEAN_CHAR_CAP]
     text = unicodedata.normalize("NFKC", text)
-    text = _NEWLINES_RE.sub("\n", text)
-    text = _INVISIBLE_RE.sub("", text)
-    text = _CONTROL_RE.sub(" ", text)
+    ascii_text = text.isascii()
+    if ascii_text and "\r" not in text:
+        if not text.isprintable():
+            text = text.translate(_ASCII_CONTROLS)
+    else:
+        text = _NEWLINES_RE.sub("\n", text)
+        text = _INVISIBLE_RE.sub("", text)
+        text = _CONTROL_RE.sub(" ", text)
     if not remove_links:
         return text
+    if not ascii_text:
+        return _remove_links(text)
+    lower = text.lower()
+    if _may_hold_link(lower):
+        text = _URL_RE.sub(" ", text)
+        lower = text.lower()
+    if "@" in text:
+        text = _EMAIL_RE.sub(" ", text)
+        lower = text.lower()
+    if _may_hold_domain(lower):
+        text = _DOMAIN_RE.sub(" ", text)
+    return text
+
+
+def _remove_links(text: str) -> str:
     text = _URL_RE.sub(" ", text)
     text = _EMAIL_RE.sub(" ", text)
     return _DOMAIN_RE.sub(" ", text)
 
 
 def _count_units(text: str) -> int:
+    if text.isascii():
+        return len(text.split())
     return len(_UNIT_RE.findall(text))
 
 
 def _clean_sentence(sentence: str) -> str:
+    if not sentence.isascii():
+        return _clean_sentence_general(sentence)
+    lower = sentence.lower()
+    if _may_hold_copyright(lower):
+        sentence = _COPYRIGHT_RE.sub(" ", sentence)
+        lower = sentence.lower()
+    if _may_be_boilerplate(lower) and _BOILERPLATE_SENTENCE_RE.search(sentence):
+        if _count_units(sentence) <= LONG_SENTENCE_WORDS:
+            return ""
+        sentence = _BOILERPLATE_SENTENCE_RE.sub(" ", sentence)
+        lower = sentence.lower()
+    if _may_hold_phrase(lower):
+        sentence = _BOILERPLATE_PHRASE_RE.sub(" ", sentence)
+    if "|" in sentence or "/" in sentence:
+        sentence = _SEPARATOR_RUN_RE.sub(" | ", sentence)
+    # str.split() splits on what \s matches; the edge strip removes the space that
+    # _SPACES_RE leaves for leading or trailing whitespace
+    return " ".join(sentence.split()).strip(_EDGE_JUNK)
+
+
+def _clean_sentence_general(sentence: str) -> str:
+    """:func:`_clean_sentence` for any text (the ASCII fast path must give the same)."""
     sentence = _COPYRIGHT_RE.sub(" ", sentence)
     if _BOILERPLATE_SENTENCE_RE.search(sentence):
         if _count_units(sentence) <= LONG_SENTENCE_WORDS:
@@ -245,6 +363,34 @@ def _clean_sentence(sentence: str) -> str:
     return _SPACES_RE.sub(" ", sentence).strip(_EDGE_JUNK)
 
 
+def _split_sentences(line: str) -> list[str]:
+    """``_SENTENCE_SPLIT_RE.split(line)``, faster where the line has no CJK full stop."""
+    if "。" in line or "！" in line or "？" in line:
+        return _SENTENCE_SPLIT_RE.split(line)
+    pieces = _STOP_SPACE_RE.split(line)  # [text, stop, text, stop, ..., text]
+    if len(pieces) == 1:
+        return pieces
+    out = [pieces[i] + pieces[i + 1] for i in range(0, len(pieces) - 1, 2)]
+    out.append(pieces[-1])
+    return out
+
+
+def _keyed_sentences(value: object) -> Iterator[tuple[str, str]]:
+    """:func:`clean_sentences` with each sentence's :func:`_key`, one at a time."""
+    text = normalise_text(value)
+    if not text:
+        return
+    for line in text.split("\n"):
+        if not line or line.isspace():
+            continue
+        for sentence in _split_sentences(line):
+            cleaned = _clean_sentence(sentence)
+            if cleaned:
+                key = _key(cleaned)
+                if key:
+                    yield cleaned, key
+
+
 def clean_sentences(value: object) -> list[str]:
     """A field cleaned and split into sentences (boilerplate and empty pieces removed).
 
@@ -252,18 +398,7 @@ def clean_sentences(value: object) -> list[str]:
         >>> clean_sentences("<p>We make gears.</p><p>Accept all cookies</p>&copy; 2024 Acme")
         ['We make gears.']
     """
-    text = normalise_text(value)
-    if not text:
-        return []
-    out = []
-    for line in text.split("\n"):
-        if not line.strip():
-            continue
-        for sentence in _SENTENCE_SPLIT_RE.split(line):
-            cleaned = _clean_sentence(sentence)
-            if cleaned and _key(cleaned):
-                out.append(cleaned)
-    return out
+    return [sentence for sentence, _ in _keyed_sentences(value)]
 
 
 def clean_name(value: object) -> str:
@@ -273,13 +408,15 @@ def clean_name(value: object) -> str:
         >>> clean_name("ACME PRECISION ENGINEERING LIMITED")
         'ACME PRECISION ENGINEERING'
     """
-    name = _SPACES_RE.sub(" ", normalise_text(_as_text(value)[:1000], remove_links=False))
+    name = " ".join(normalise_text(_as_text(value)[:1000], remove_links=False).split())
     name = name.strip(_EDGE_JUNK)
     stripped = _LEGAL_SUFFIX_RE.sub("", name).strip(_EDGE_JUNK)
     return stripped or name
 
 
 def _key(sentence: str) -> str:
+    if sentence.isascii():
+        return sentence.lower().translate(_ASCII_NOT_ALNUM)
     return _KEY_RE.sub("", sentence.casefold())
 
 
@@ -288,14 +425,14 @@ def _sic_titles(codes: object, sic_titles: Mapping[str, str]) -> list[str]:
     if codes is None:
         return []
     if isinstance(codes, str):
-        items: Iterable[object] = re.split(r"[;,\s]+", codes)
+        items: Iterable[object] = _SIC_SPLIT_RE.split(codes)
     elif isinstance(codes, Iterable):
         items = codes
     else:  # NaN or a scalar
         items = [] if _as_text(codes) == "" else [codes]
     titles = []
     for code in items:
-        match = re.match(r"\s*(\d{5})\b", _as_text(code))
+        match = _SIC_CODE_RE.match(_as_text(code))
         title = sic_titles.get(match.group(1)) if match else None
         if title:
             titles.append(_SPACES_RE.sub(" ", title).strip())
@@ -304,22 +441,33 @@ def _sic_titles(codes: object, sic_titles: Mapping[str, str]) -> list[str]:
 
 # --- budgets ---------------------------------------------------------------------------------
 
+_Piece = tuple[str, str, int]
+"""A kept piece of text: (text, its :func:`_key`, its :func:`_count_units`)."""
+
 
 def _truncate(pieces: list[str], budget: int) -> list[str]:
     """The first ``budget`` words of ``pieces`` (cutting the last piece if needed)."""
-    out: list[str] = []
+    counted = [(p, "", _count_units(p)) for p in pieces]
+    return [text for text, _ in _truncate_pieces(counted, budget)]
+
+
+def _truncate_pieces(pieces: list[_Piece], budget: int) -> list[tuple[str, str]]:
+    """:func:`_truncate` for counted pieces; returns (text, key) pairs (a cut piece's key is
+    computed again, or ``""`` when ``pieces`` carry no keys)."""
+    out: list[tuple[str, str]] = []
     left = budget
-    for piece in pieces:
+    for text, key, units in pieces:
         if left <= 0:
             break
-        units = list(_UNIT_RE.finditer(piece))
-        if len(units) <= left:
-            out.append(piece)
-            left -= len(units)
+        if units <= left:
+            out.append((text, key))
+            left -= units
         else:
-            out.append(piece[: units[left - 1].end()].rstrip(_EDGE_JUNK))
+            end = list(_UNIT_RE.finditer(text))[left - 1].end()
+            cut = text[:end].rstrip(_EDGE_JUNK)
+            out.append((cut, _key(cut) if key else ""))
             left = 0
-    return [p for p in out if p]
+    return [(text, key) for text, key in out if text]
 
 
 def _allocate(name: int, filing: int, website: int, sic: int) -> tuple[int, int, int, int]:
@@ -351,35 +499,45 @@ def prepare_text(record: Mapping[str, object], sic_titles: Mapping[str, str]) ->
     name = clean_name(record.get("name"))
     seen: set[str] = set()
 
-    def fresh(pieces: list[str]) -> list[str]:
+    def fresh(pieces: Iterable[tuple[str, str]], enough: float = math.inf) -> list[_Piece]:
         out = []
-        for piece in pieces:
-            key = _key(piece)
+        words = 0
+        for piece, key in pieces:
             if key and key not in seen:
                 seen.add(key)
-                out.append(piece)
+                units = _count_units(piece)
+                out.append((piece, key, units))
+                words += units
+                if words >= enough:
+                    break
         return out
 
-    name_pieces = fresh([name] if name else [])
-    filing = fresh(clean_sentences(record.get("filing_text")))
-    website = fresh(clean_sentences(record.get("website_text")))
-    titles = list({_key(t): t for t in _sic_titles(record.get("sic_codes"), sic_titles)}.values())
+    name_pieces = fresh([(name, _key(name))] if name else [])
+    filing = fresh(_keyed_sentences(record.get("filing_text")))
+    # The website text comes last: once it holds TOTAL_WORDS it fills whatever budget it
+    # gets, and what follows changes nothing (a long crawled page is not cleaned whole).
+    website = fresh(_keyed_sentences(record.get("website_text")), enough=TOTAL_WORDS)
+    # one title per key: the last title with that key, in the place of the first
+    by_key = {_key(t): t for t in _sic_titles(record.get("sic_codes"), sic_titles)}
+    titles = [(t, key, _count_units(t)) for key, t in by_key.items()]
 
     budgets = _allocate(
-        *(sum(map(_count_units, p)) for p in (name_pieces, filing, website, titles))
+        *(sum(p[2] for p in pieces) for pieces in (name_pieces, filing, website, titles))
     )
-    name_pieces, filing, website, titles = (
-        _truncate(p, b)
+    kept_name, kept_filing, kept_website, kept_titles = (
+        _truncate_pieces(p, b)
         for p, b in zip((name_pieces, filing, website, titles), budgets, strict=True)
     )
-    kept_keys = {_key(p) for p in (*name_pieces, *filing, *website)}
-    titles = [t for t in titles if _key(t) not in kept_keys]
+    kept_keys = {key for _, key in (*kept_name, *kept_filing, *kept_website)}
+    title_texts = [t for t, key in kept_titles if key not in kept_keys]
 
     parts = {
-        "name": " ".join(_with_stop(p) for p in name_pieces),
-        "filing_text": " ".join(_with_stop(p) for p in filing),
-        "website_text": " ".join(_with_stop(p) for p in website),
-        "sic_codes": _with_stop("; ".join(t.rstrip(".") for t in titles)) if titles else "",
+        "name": " ".join(_with_stop(p) for p, _ in kept_name),
+        "filing_text": " ".join(_with_stop(p) for p, _ in kept_filing),
+        "website_text": " ".join(_with_stop(p) for p, _ in kept_website),
+        "sic_codes": (
+            _with_stop("; ".join(t.rstrip(".") for t in title_texts)) if title_texts else ""
+        ),
     }
     sources = tuple(s for s in SOURCES if parts[s])
     text = " ".join(parts[s] for s in sources)

@@ -148,7 +148,14 @@ def taxonomy_show(
             typer.echo(f"  {cluster.id:32s} {cluster.name}{parent}")
 
 
-from clusters import cli_acquire, cli_batch, cli_model, cli_scoring  # noqa: E402  (stage commands)
+from clusters import (  # noqa: E402  (stage commands)
+    cli_acquire,
+    cli_batch,
+    cli_discover,
+    cli_model,
+    cli_review,
+    cli_scoring,
+)
 
 app.command("run")(cli_model.run_command)
 app.command("train")(cli_model.train_command)
@@ -157,8 +164,11 @@ app.command("classify")(cli_model.classify_command)
 app.command("diff")(cli_batch.diff_command)
 app.command("score")(cli_scoring.score_command)
 app.command("report")(cli_scoring.report_command)
+app.command("discover")(cli_discover.discover_command)
 ingest_app.command("websites")(cli_acquire.websites_command)
 ingest_app.command("accounts")(cli_acquire.accounts_command)
+
+app.add_typer(cli_review.review_app, name="review")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,6 +5,7 @@ Registered on the ``clusters`` app by :mod:`clusters.cli`.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -71,11 +72,22 @@ def train_command(
         typer.echo(
             "no held-out labels: the model was trained from the taxonomy and weak labels only"
         )
+    if result.reviewed_comparison is not None:
+        typer.echo("held-out reviewed items: the model that queued them vs the new model")
+        shown = ["cluster_id", "support", "f1_queue_model", "f1_new_model", "f1_change"]
+        typer.echo(result.reviewed_comparison[shown].round(3).to_string(index=False))
     d = result.decision
     typer.echo(
         f"model {model_name or settings.model_name} v{d.version}: "
         f"{'promoted to champion' if d.promoted else 'kept as challenger'} ({d.reason})"
     )
+
+
+class Engine(StrEnum):
+    """Batch engines of ``clusters classify``."""
+
+    local = "local"
+    spark = "spark"
 
 
 def classify_command(
@@ -105,7 +117,12 @@ def classify_command(
     ] = False,
     chunk_rows: Annotated[
         int | None,
-        typer.Option("--chunk-rows", min=1, help="Rows per chunk and part file (default: 10000)."),
+        typer.Option(
+            "--chunk-rows",
+            min=1,
+            help="Rows per chunk and part file [default: settings batch.chunk_rows, 10000].",
+            show_default=False,
+        ),
     ] = None,
     rejects: Annotated[
         Path | None,
@@ -119,7 +136,7 @@ def classify_command(
         bool,
         typer.Option(
             "--cache/--no-cache",
-            help="Reuse and fill the embedding cache (off pays only for the static tier).",
+            help="Reuse and fill the embedding cache (unless settings batch.cache is off).",
         ),
     ] = True,
     progress: Annotated[
@@ -130,17 +147,53 @@ def classify_command(
             show_default=False,
         ),
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            case_sensitive=False,
+            help="local: in-process, chunked, resumable; spark: Apache Spark, Parquet in and "
+            "out, same results (needs pip install '.\\[spark]' and Java 17).",
+        ),
+    ] = Engine.local,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="Spark master for --engine spark: local[N,F] (N cores, F tries per task), "
+            "yarn, k8s://... [default: local[2,3]; a running session is joined].",
+            show_default=False,
+        ),
+    ] = None,
+    spark_remote: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-remote",
+            help="Spark Connect server for --engine spark (sc://host:port); overrides "
+            "--spark-master.",
+        ),
+    ] = None,
+    spark_predictions: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-predictions",
+            help="Where Spark writes the predictions dataset (hdfs://, s3a://, abfss://, "
+            "dbfs:/ ...) instead of OUTPUT/predictions.",
+        ),
+    ] = None,
 ) -> None:
     """Assign companies to clusters with a registered model: chunked, cached, resumable.
 
     A killed job started again with the same arguments resumes where it stopped; a finished
-    one is not redone unless --force.
+    one is not redone unless --force. With --engine spark the job runs on Apache Spark
+    (locally, on a cluster, or over Spark Connect) with the same results.
     """
     from classifier.classify import classify_file
-    from clusters.batch.engine import DEFAULT_CHUNK_ROWS, BatchOptions
+    from clusters.batch.engine import BatchOptions
+    from clusters.batch.spark_session import SparkUnavailableError
 
     options = BatchOptions(
-        chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS,
+        chunk_rows=chunk_rows or get_settings().batch.chunk_rows,
         force=force,
         rejects=rejects,
         progress=progress,
@@ -148,8 +201,17 @@ def classify_command(
         use_cache=cache,
     )
     try:
-        report = classify_file(input, output, model, options=options)
-    except KNOWN_ERRORS as exc:
+        report = classify_file(
+            input,
+            output,
+            model,
+            options=options,
+            engine=engine.value,
+            spark_master=spark_master,
+            spark_remote=spark_remote,
+            predictions_uri=spark_predictions,
+        )
+    except (*KNOWN_ERRORS, SparkUnavailableError) as exc:
         raise _fail(str(exc)) from exc
     if report.skipped:
         typer.echo(

@@ -81,9 +81,27 @@ def report_command(
     taxonomy: Annotated[
         Path | None, typer.Option(help="Taxonomy YAML (default: the configured taxonomy).")
     ] = None,
-    dpi: Annotated[int, typer.Option(help="Resolution of the PNG maps and charts.")] = 110,
+    designations: Annotated[
+        Path | None,
+        typer.Option(
+            help="Place designations CSV (place_code, designation, name, cluster_ids) to "
+            "outline on the maps and list on the cluster pages."
+        ),
+    ] = None,
+    pdf: Annotated[
+        bool | None,
+        typer.Option(
+            "--pdf/--no-pdf",
+            help="Also write report.pdf with WeasyPrint (default: the report.pdf setting).",
+        ),
+    ] = None,
+    dpi: Annotated[
+        int | None,
+        typer.Option(help="Resolution of the PNG maps and charts (default: report.dpi setting)."),
+    ] = None,
 ) -> None:
-    """Build maps, charts and a self-contained HTML report from `clusters score` outputs."""
+    """Build maps, charts, a self-contained HTML report and its PDF from `clusters score`
+    outputs."""
     from scoring.report import build_report
 
     try:
@@ -94,10 +112,16 @@ def report_command(
             predictions=predictions,
             clusters=cluster or None,
             taxonomy=taxonomy or get_settings().paths.taxonomy,
+            designations=designations,
+            pdf=pdf,
             dpi=dpi,
         )
     except KNOWN_ERRORS as exc:
         raise _fail(str(exc)) from exc
     typer.echo(f"report: {report.html}")
+    if report.pdf:
+        typer.echo(f"PDF: {report.pdf} ({report.pdf_pages} pages)")
+    elif pdf:
+        typer.echo("PDF: not written (WeasyPrint is not usable here; see the log)")
     for path in report.files:
         typer.echo(f"  {path}")

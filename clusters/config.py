@@ -28,6 +28,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from clusters.acquire.settings import AccountsSettings, CrawlSettings
+from clusters.discovery.settings import DiscoverySettings
+from clusters.review.settings import ReviewSettings
 
 ENV_PREFIX = "CLUSTERS_"
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -110,6 +112,62 @@ class Training(_Section):
     stack: bool = False
     """Add the second level that reads all clusters' scores (see ClusterClassifier)."""
     n_jobs: int = Field(1, ge=-1)
+    fine_tune: str = Field("auto", pattern="^(auto|always|never)$")
+    """Fine-tune the embedder's top layers on the trusted labels (training/fine_tune.py):
+    ``auto`` when there are at least ``fine_tune_min_labels`` of them."""
+    fine_tune_min_labels: int = Field(2000, ge=1)
+    fine_tune_layers: int = Field(2, ge=1, le=6)
+    fine_tune_epochs: float = Field(1.0, gt=0.0)
+    fine_tune_max_tokens: int = Field(128, ge=16, le=512)
+
+
+class BatchSettings(_Section):
+    """The in-process batch engine (``clusters classify``, :mod:`clusters.batch.engine`)."""
+
+    chunk_rows: int = Field(10_000, ge=1)
+    """Rows per chunk and part file, the unit of commit and resume (a killed job redoes at
+    most one): ~3 minutes of MiniLM work on 2 cores, ~2 s of the static tier. Part of a
+    job's identity, so changing it restarts a job only with ``--force``."""
+    cache: bool = True
+    """Reuse and fill the persistent embedding cache (``paths.cache_dir``). Worth it for
+    every embedder: looking a vector up costs ~10 us and storing one ~20 us, against
+    ~200 us to compute one with the static tier and ~20 ms with MiniLM on 2 cores, so a
+    first run pays a few percent and a rerun skips every unchanged text (see
+    ``scripts/bench_batch.py``). ``False`` (or ``clusters classify --no-cache`` for one
+    run): not at all, e.g. for one-off static runs where 1 KB per company on disk is not
+    worth a rerun that is never made."""
+
+
+class SparkSettings(_Section):
+    """How the Spark engine runs (``clusters classify --engine spark``).
+
+    Meant as the ``spark`` section of :class:`clusters.config.Settings`.
+    """
+
+    master: str = "local[2,3]"
+    """Spark master for a session started here: ``local[N,F]`` (N cores, F tries per
+    task), ``yarn``, ``k8s://...``, ``spark://...``. Not used when a session is running
+    (a notebook's) or under ``spark-submit`` (its ``--master`` is)."""
+    remote: str | None = None
+    """Spark Connect URL (``sc://host:port``); when set, ``master`` is not used."""
+    app_name: str = "clusters-classify"
+    driver_memory: str = "2g"
+    """Driver JVM memory of a session started here (in local mode it holds the executors)."""
+    partitions: int | None = Field(None, ge=1)
+    """Partitions the classification is spread over; ``None``: 2 per core in local mode
+    (a small input file is one partition, which would use one core), the input's own
+    split elsewhere."""
+    arrow_batch_rows: int = Field(2_000, ge=1)
+    """Rows per Arrow batch handed to the Python workers (the unit of embedding work)."""
+    conf: dict[str, str] = Field(default_factory=dict)
+    """Extra Spark settings for a session started here (win over the defaults)."""
+
+    @field_validator("remote")
+    @classmethod
+    def _connect_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("sc://"):
+            raise ValueError(f"a Spark Connect URL starts with sc://, not {value!r}")
+        return value or None
 
 
 class Settings(_Section):
@@ -129,6 +187,10 @@ class Settings(_Section):
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     accounts: AccountsSettings = Field(default_factory=AccountsSettings)
     training: Training = Field(default_factory=Training)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
+    discovery: DiscoverySettings = Field(default_factory=DiscoverySettings)
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+    batch: BatchSettings = Field(default_factory=BatchSettings)
 
     @field_validator("embedder")
     @classmethod

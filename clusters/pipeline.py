@@ -1,8 +1,8 @@
-"""The main job, ``clusters run``: every stage that exists, end to end on the bundled data.
+"""The main job, ``clusters run``: every stage, end to end on the bundled data.
 
 ingest (demo company list → company base) → train (taxonomy + demo labels + cold-start weak
-labels, tracked in MLflow) → classify (with the champion) → review queue. Scoring and the
-report join when their stages land.
+labels, tracked in MLflow) → classify (with the champion, batch engine) → review queue and a
+SIMULATED review round exported as labels → score clusters by place → HTML and PDF report.
 """
 
 from __future__ import annotations
@@ -83,17 +83,47 @@ def run_pipeline(
     queue_path = out / "review_queue.csv"
     shutil.copyfile(classified.job_dir / "review_queue.csv", queue_path)
     result.outputs["review queue"] = queue_path
-    logger.info("5/5 score clusters by place")
-    from scoring.run import run_scoring
+    _simulated_review(queue_path, base_path, out, settings, result)
+    logger.info("5/5 score clusters by place, then the report")
+    from scoring.run import score_and_report
 
-    scored = run_scoring(
+    demo = settings.paths.data_dir / "demo"
+    scored, report = score_and_report(
         companies=base_path,
         predictions=predictions_path,
         output_dir=out / "scores",
-        evidence_dir=settings.paths.data_dir / "demo" / "evidence",
+        report_dir=out / "report",
+        evidence_dir=demo / "evidence",
+        designations=demo / "designations.csv",
+        taxonomy=settings.paths.taxonomy,
     )
     for line in scored.summary():
         logger.info("score: %s", line)
     result.outputs["scores"] = out / "scores"
-    result.notes.append("build the HTML report with: clusters report (see clusters report --help)")
+    result.outputs["report"] = report.html
+    if report.pdf is not None:
+        result.outputs["report PDF"] = report.pdf
     return result
+
+
+def _simulated_review(
+    queue_path: Path, base_path: Path, out: Path, settings: Settings, result: PipelineResult
+) -> None:
+    """Step 4 continued: a SIMULATED review round (decisions drawn from the demo truth for
+    held-out companies) in a demo review store, exported as reviewed labels."""
+    from clusters.review.simulate import run_demo_review
+
+    truth = settings.paths.data_dir / "demo" / "truth.csv"
+    if not truth.exists() or settings.review.simulated_items == 0:
+        return
+    demo = run_demo_review(queue_path, base_path, truth, settings.paths.demo_labels, out, settings)
+    logger.info("review: %s (the demo store %s)", demo.round.summary(), demo.database)
+    logger.info("review: %s", demo.export_summary)
+    result.outputs["review store (demo)"] = demo.database
+    result.outputs["reviewed labels"] = demo.labels
+    result.notes.append(
+        f"the loop continues with: clusters train --labels {settings.paths.demo_labels} "
+        f"--reviewed {demo.labels} (the demo's reviewed labels are SIMULATED); analysts "
+        f"review for real with: clusters review import --queue {queue_path} --companies "
+        f"{base_path}, then clusters review serve"
+    )

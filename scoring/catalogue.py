@@ -64,6 +64,10 @@ class Metric:
 
 
 _ACTIVE = "active at the end of year t (incorporated by then, not dissolved by then)"
+_PLACED = (
+    "counted at the registered address, or split across sites by the site table "
+    "(evidence/sites.csv) where one is given"
+)
 
 CATALOGUE: tuple[Metric, ...] = (
     # --- size -----------------------------------------------------------------------------
@@ -94,8 +98,7 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "employees",
         "Employees",
-        "Sum of the latest reported average employees of active "
-        "cluster companies (registered-address apportionment).",
+        f"Sum of the latest reported average employees of active cluster companies, {_PLACED}.",
         "sum e_i",
         "employees",
         Pillar.SIZE,
@@ -106,7 +109,7 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "turnover",
         "Turnover",
-        "Sum of the latest reported turnover of active cluster companies.",
+        f"Sum of the latest reported turnover of active cluster companies, {_PLACED}.",
         "sum y_i",
         "GBP",
         Pillar.SIZE,
@@ -117,8 +120,9 @@ CATALOGUE: tuple[Metric, ...] = (
     Metric(
         "gva_estimate",
         "Estimated GVA",
-        "Turnover times the GVA-to-turnover ratio of each "
-        "company's SIC section (first SIC code; ratios in scoring/gva_ratios.yaml).",
+        "Turnover times the GVA-to-turnover ratio of each company's SIC section (first SIC "
+        "code). The bundled ratios (scoring/gva_ratios.yaml) are placeholder approximations, "
+        "to be replaced by ONS Annual Business Survey ratios.",
         "sum y_i x r_section(i)",
         "GBP",
         Pillar.SIZE,

@@ -1,8 +1,9 @@
 """Settings of the scoring stage: geography, years, weights and sensitivity analysis.
 
 Defaults live in ``scoring/weights.yaml`` (loaded by :func:`load_scoring_config`); a user
-file passed with ``--weights`` overrides any of its keys. GVA ratios live in
-``scoring/gva_ratios.yaml``.
+file passed with ``--weights`` overrides any of its keys. GVA-to-turnover ratios live in
+``scoring/gva_ratios.yaml`` (placeholders: replace them, or point ``gva_ratios_file`` at your
+own table, or override single sections under ``gva_ratios``).
 
 Example:
     >>> cfg = load_scoring_config()
@@ -53,6 +54,16 @@ class Sensitivity(_Section):
     robust_width_share: float = Field(0.1, gt=0.0, le=1.0)
 
 
+class ReportSettings(_Section):
+    """How ``clusters report`` (and the main job's report) is built."""
+
+    pdf: bool = True
+    """Also write ``report.pdf`` (WeasyPrint; about 10 s on the demo)."""
+    dpi: int = Field(110, ge=30, le=400)
+    cluster_maps: bool = True
+    """An LQ map on every cluster page (False: only the detailed clusters get maps)."""
+
+
 class ScoringConfig(_Section):
     """All scoring settings."""
 
@@ -68,8 +79,14 @@ class ScoringConfig(_Section):
     pillars: dict[str, float] = Field(default_factory=lambda: {p.value: 1.0 for p in Pillar})
     metrics: dict[str, dict[str, float]] = Field(default_factory=dict)
     sensitivity: Sensitivity = Field(default_factory=Sensitivity)
+    gva_ratios_file: str | None = None
+    """YAML of GVA-to-turnover ratios (default ``scoring/gva_ratios.yaml``)."""
     gva_ratios: dict[str, float] = Field(default_factory=dict)
-    gva_default_ratio: float = 0.35
+    """Ratio by SIC section: the file's ``sections``, overridden key by key by this mapping."""
+    gva_default_ratio: float = Field(0.35, gt=0.0, le=1.0)
+    gva_provenance: str = ""
+    """Where the ratios come from (the file's ``provenance``), shown in the report."""
+    report: ReportSettings = Field(default_factory=ReportSettings)
 
     @model_validator(mode="after")
     def _check_weights(self) -> ScoringConfig:
@@ -87,6 +104,9 @@ class ScoringConfig(_Section):
                         f"metric {name!r} belongs to pillar {by_name(name).pillar.value!r}, "
                         f"not {pillar!r}"
                     )
+        bad_ratios = [k for k, v in self.gva_ratios.items() if not 0 < v <= 1]
+        if bad_ratios:
+            problems.append(f"GVA ratios must be in (0, 1]: {', '.join(sorted(bad_ratios))}")
         if any(w < 0 for w in self.pillars.values()) or any(
             w < 0 for ws in self.metrics.values() for w in ws.values()
         ):
@@ -114,6 +134,26 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _gva_settings(data: dict[str, Any]) -> dict[str, Any]:
+    """GVA ratios: the ratios file (``gva_ratios_file`` or the default), then ``gva_ratios``
+    keys of the settings on top."""
+    path = Path(data.get("gva_ratios_file") or DEFAULT_GVA_RATIOS)
+    if not path.is_absolute() and not path.exists():
+        path = PROJECT_ROOT / path
+    gva = _read_yaml(path)
+    own = data.get("gva_ratios") or {}
+    provenance = data.get("gva_provenance") or " ".join(
+        str(gva.get("provenance", f"Ratios from {path}.")).split()
+    )
+    if own and not data.get("gva_provenance"):
+        provenance += f" Overridden in the scoring settings: {', '.join(sorted(own))}."
+    return {
+        "gva_ratios": {**gva.get("sections", {}), **own},
+        "gva_default_ratio": data.get("gva_default_ratio", gva.get("default", 0.35)),
+        "gva_provenance": provenance,
+    }
+
+
 def load_scoring_config(path: Path | None = None, **overrides: Any) -> ScoringConfig:
     """Scoring settings: the bundled defaults, then ``path``'s keys, then ``overrides``.
 
@@ -127,9 +167,7 @@ def load_scoring_config(path: Path | None = None, **overrides: Any) -> ScoringCo
             data["metrics"] = {}
         data.update(user)
     data.update(overrides)
-    gva = _read_yaml(DEFAULT_GVA_RATIOS)
-    data.setdefault("gva_ratios", gva.get("sections", {}))
-    data.setdefault("gva_default_ratio", gva.get("default", 0.35))
+    data.update(_gva_settings(data))
     try:
         return ScoringConfig.model_validate(data)
     except ValidationError as exc:

@@ -17,6 +17,11 @@ Evidence files, each optional, in one folder (CSV or Parquet, by stem):
                            total_workforce, degree_workforce``; the last two are place totals,
                            the same on every row of a place
 ``financials_history``     ``company_id, year, employees, turnover``: past accounts
+``sites``                  ``company_id, lad_code, employee_share[, turnover_share]
+                           [, region_code]``: splits a company's employees, turnover and GVA
+                           across its sites instead of its registered address (shares in
+                           0..1; a remainder stays at the registered address; see
+                           :mod:`scoring.sites`)
 =========================  ================================================================
 
 Example:
@@ -59,6 +64,15 @@ def _dates(series: pd.Series) -> pd.Series:
 
 def _amount(name: str) -> Check:
     return Check(name, _non_negative, lambda v, n=name: f"{n} {v!r} is not a non-negative number")
+
+
+def _fraction(series: pd.Series) -> pd.Series:
+    numbers = pd.to_numeric(series, errors="coerce")
+    return (numbers >= 0) & (numbers <= 1)
+
+
+def _share(name: str) -> Check:
+    return Check(name, _fraction, lambda v, n=name: f"{n} {v!r} is not a share between 0 and 1")
 
 
 _DATE = Check("date", _dates, lambda v: f"date {v!r} is not a date")
@@ -119,6 +133,17 @@ EVIDENCE_CONTRACTS: dict[str, Contract] = {
             Column("turnover", pa.float64()),
         ),
         (_amount("employees"),),
+    ),
+    "sites": Contract(
+        "site table",
+        (
+            _ID,
+            Column("lad_code", pa.string(), nullable=False),
+            Column("employee_share", pa.float64(), nullable=False),
+            Column("turnover_share", pa.float64(), required=False),
+            Column("region_code", pa.string(), required=False),
+        ),
+        (_share("employee_share"), _share("turnover_share")),
     ),
 }
 """The contract of each evidence file, by file stem."""

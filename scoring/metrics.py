@@ -31,6 +31,7 @@ from clusters.contracts import split_labels
 from scoring.catalogue import CATALOGUE, Source
 from scoring.config import ScoringConfig
 from scoring.inputs import Evidence
+from scoring.sites import apportion, site_shares
 
 logger = logging.getLogger(__name__)
 
@@ -174,13 +175,16 @@ def components(
     """Additive components per ``cluster_id, lad_code, region_code, year`` (pure).
 
     Components of an absent evidence file are NaN everywhere; otherwise missing combinations
-    are 0.
+    are 0. Sums of employees, turnover and GVA go to the registered address, or are split by
+    the site table (evidence ``sites``, :mod:`scoring.sites`); counts stay at the registered
+    address.
     """
     latest = years[-1]
     frame = _member_frame(companies, members)
     inc, diss = frame["inc_year"].to_numpy(), frame["diss_year"].to_numpy()
     alive_at = lambda t: (inc <= t) & ~(diss <= t)  # noqa: E731  (NaN dissolution = alive)
 
+    shares = site_shares(evidence.get("sites"), companies, lad_region or {})
     spin_ids: set[str] | None = None
     if "spinouts" in evidence:
         spin_ids = set(evidence.get("spinouts")["company_id"])
@@ -202,25 +206,37 @@ def components(
             parts.append(_count(frame, active & frame["company_id"].isin(spin_ids), "spinouts"))
         if t == latest:
             emp, turn = frame["employees"].notna(), frame["turnover"].notna()
-            both = active & emp & turn
             parts += [
-                _count(frame, active & emp, "emp_sum", "employees"),
                 _count(frame, active & emp, "emp_n"),
-                _count(frame, active & turn, "turn_sum", "turnover"),
-                _count(frame, active & turn, "gva_sum", "gva"),
                 _count(frame, active & turn, "turn_n"),
-                _count(frame, both, "both_turn", "turnover"),
-                _count(frame, both, "both_gva", "gva"),
-                _count(frame, both, "both_emp", "employees"),
-                _count(frame, both, "both_n"),
+                _count(frame, active & emp & turn, "both_n"),
                 _count(frame, active & (frame["employees"] >= 250), "anchors"),
             ]
+            parts += _financial_parts(apportion(frame.assign(active=active), shares))
             parts += _history_parts(frame, active, evidence, cfg, latest)
         per_year.append(pd.concat(parts, axis=1).assign(year=t))
     out = pd.concat(per_year).reset_index()
     out = _add_company_events(out, frame, evidence, cfg, years)
     out = _add_place_evidence(out, evidence, cfg, years, lad_region or {})
     return _complete_grid(out, evidence, companies, members, years)
+
+
+def _financial_parts(frame: pd.DataFrame) -> list[pd.Series]:
+    """Sums of employees, turnover and GVA of active companies, by the places they are
+    apportioned to (registered address, or sites)."""
+    active = frame["active"].to_numpy(dtype=bool)
+    emp, turn = frame["employees"].notna(), frame["turnover"].notna()
+    both = active & emp & turn
+    return [
+        _count(frame, active & emp, "emp_sum", "employees"),
+        _count(frame, active & emp, "emp_rows"),
+        _count(frame, active & turn, "turn_sum", "turnover"),
+        _count(frame, active & turn, "turn_rows"),
+        _count(frame, active & turn, "gva_sum", "gva"),
+        _count(frame, both, "both_turn", "turnover"),
+        _count(frame, both, "both_gva", "gva"),
+        _count(frame, both, "both_emp", "employees"),
+    ]
 
 
 def _history_parts(
@@ -364,7 +380,7 @@ _EVIDENCE_COMPONENTS = {
     ],
 }
 _LATEST_ONLY = {
-    "emp_sum", "emp_n", "turn_sum", "gva_sum", "turn_n", "both_turn", "both_gva", "both_emp",
+    "emp_sum", "emp_n", "emp_rows", "turn_rows", "turn_sum", "gva_sum", "turn_n", "both_turn", "both_gva", "both_emp",
     "both_n", "anchors", "grads", "rel_wf", "total_wf", "degree_wf",
     *_EVIDENCE_COMPONENTS["financials_history"],
 }  # fmt: skip
@@ -390,8 +406,8 @@ def _complete_grid(
     )
     out = grid.merge(comp, on=keys, how="left")
     base_cols = ["n_active", "n_young", "n_inc5", "coh3", "surv3", "coh5", "surv5", "n_nodate",
-                 "n_members", "emp_sum", "emp_n", "turn_sum", "gva_sum", "turn_n", "both_turn",
-                 "both_gva", "both_emp", "both_n", "anchors"]  # fmt: skip
+                 "n_members", "emp_sum", "emp_n", "emp_rows", "turn_sum", "gva_sum", "turn_n",
+                 "turn_rows", "both_turn", "both_gva", "both_emp", "both_n", "anchors"]  # fmt: skip
     for col in base_cols:
         if col not in out:
             out[col] = np.nan
@@ -471,9 +487,11 @@ def derive(totals: pd.DataFrame, cfg: ScoringConfig) -> pd.DataFrame:
     m = pd.DataFrame(index=t.index)
     m["business_count"] = n
     m["benchmark_share"] = 100 * _safe_div(n, benchmark("n_active"))
-    m["employees"] = t["emp_sum"].where((t["emp_n"] > 0) | (n == 0))
-    m["turnover"] = t["turn_sum"].where((t["turn_n"] > 0) | (n == 0))
-    m["gva_estimate"] = t["gva_sum"].where((t["turn_n"] > 0) | (n == 0))
+    # a sum is missing when companies are here but none reports the input (placed by
+    # registered address or a site: ``*_rows``); with no companies at all it is 0
+    m["employees"] = t["emp_sum"].where((t["emp_rows"] > 0) | (n == 0))
+    m["turnover"] = t["turn_sum"].where((t["turn_rows"] > 0) | (n == 0))
+    m["gva_estimate"] = t["gva_sum"].where((t["turn_rows"] > 0) | (n == 0))
     m["anchor_firms"] = t["anchors"].where(t["emp_n"].notna())
     m["business_lq"] = lq("n_active")
     m["employment_lq"] = lq("emp_sum")

@@ -1,7 +1,8 @@
 """The scoring stage end to end: inputs → metrics → scores (+ sensitivity) → connections.
 
 :func:`score` is pure (frames in, frames out); :func:`run_scoring` adds the I/O edges and is
-what ``clusters score`` and the main job call. Outputs written to the output folder:
+what ``clusters score`` calls; :func:`score_and_report` adds the report (HTML, and PDF when the
+``report.pdf`` setting is on) for the main job. Outputs written to the output folder:
 
 =======================  ========================================================================
 ``metrics.parquet/.csv``  tidy metrics (``scoring.metrics.METRIC_COLUMNS``)
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import yaml
@@ -31,6 +33,9 @@ from scoring.connections import connections
 from scoring.inputs import Evidence, load_companies, load_evidence, load_predictions, membership
 from scoring.metrics import compute_metrics, coverage_summary
 from scoring.sensitivity import rank_intervals
+
+if TYPE_CHECKING:
+    from scoring.report import Report
 
 logger = logging.getLogger(__name__)
 
@@ -146,3 +151,30 @@ def run_scoring(
     result = score(base, members, load_evidence(evidence_dir), cfg, tax)
     write_result(result, output_dir)
     return result
+
+
+def score_and_report(
+    companies: Path,
+    predictions: Path,
+    output_dir: Path,
+    report_dir: Path,
+    evidence_dir: Path | None = None,
+    designations: Path | None = None,
+    weights: Path | None = None,
+    taxonomy: Path | Taxonomy | None = None,
+) -> tuple[ScoringResult, Report]:
+    """:func:`run_scoring`, then :func:`scoring.report.build_report` on its outputs (the main
+    job's last step). The report follows the ``report`` settings (PDF, resolution, maps)."""
+    from scoring.report import build_report
+
+    tax = taxonomy if isinstance(taxonomy, Taxonomy | None) else load_taxonomy(Path(taxonomy))
+    result = run_scoring(companies, predictions, output_dir, evidence_dir, weights, tax)
+    report = build_report(
+        output_dir,
+        report_dir,
+        companies=companies,
+        predictions=predictions,
+        taxonomy=tax,
+        designations=designations,
+    )
+    return result, report

@@ -20,6 +20,7 @@ Embeddings are cached in ``cache/embeddings.sqlite``, so reruns are fast.
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from pathlib import Path
 
@@ -70,8 +71,8 @@ def log_to_mlflow(table: pd.DataFrame, args, embedder_id: str, n_train: int, n_t
                 "embedder_id": embedder_id,
             }
         )
-        for i, row in enumerate(table.itertuples()):
-            prefix = ["tfidf", "embedding", "hybrid", "hybrid_stacked"][i]
+        for row in table.itertuples():
+            prefix = re.sub(r"[^a-z0-9]+", "_", row.model.lower()).strip("_")
             mlflow.log_metrics(
                 {
                     f"{prefix}_{k}": float(getattr(row, k))
@@ -79,6 +80,33 @@ def log_to_mlflow(table: pd.DataFrame, args, embedder_id: str, n_train: int, n_t
                 }
             )
         mlflow.log_text(table.to_csv(index=False), "benchmark.csv")
+
+
+def fine_tuned_vectors(args, texts, Y, train_idx, needed, cache) -> np.ndarray:
+    """Fine-tune MiniLM's top layers on the training split; embed every needed text with it."""
+    import tempfile
+
+    from classifier.embedders.minilm_torch import default_minilm_dir
+    from training.fine_tune import FineTuneParams, fine_tune_embedder
+
+    out = Path(tempfile.mkdtemp(prefix="bench-fine-tune-"))
+    report = fine_tune_embedder(
+        default_minilm_dir(),
+        [texts[i] for i in train_idx],
+        Y[train_idx],
+        out,
+        FineTuneParams(epochs=args.fine_tune),
+    )
+    print(
+        f"fine-tuned on {report.texts} texts: {report.steps} steps in {report.seconds:.0f}s, "
+        f"loss {report.first_loss:.4f} -> {report.last_loss:.4f}"
+    )
+    tuned = get_embedder("minilm", model_dir=out)
+    started = time.time()
+    emb = np.zeros((len(texts), tuned.dim), dtype=np.float32)
+    emb[needed], stats = embed_cached(tuned, [texts[i] for i in needed], cache, show_progress=True)
+    print(f"embedded with {tuned.id}: {stats.computed} computed, {time.time() - started:.0f}s")
+    return emb
 
 
 def main() -> None:
@@ -90,6 +118,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--mlflow", action="store_true", help="log the table as an MLflow run")
+    parser.add_argument(
+        "--fine-tune",
+        type=float,
+        default=0,
+        metavar="EPOCHS",
+        help="also fine-tune MiniLM's top layers on the training split for EPOCHS epochs "
+        "(training/fine_tune.py) and run the embedding and hybrid variants on tuned vectors",
+    )
+    parser.add_argument(
+        "--variants",
+        default="tfidf,embedding,hybrid,stacked",
+        help="comma-separated subset of tfidf,embedding,hybrid,stacked to run",
+    )
     args = parser.parse_args()
 
     texts, Y, names = load(args.data)
@@ -118,14 +159,25 @@ def main() -> None:
 
     tr_text = [texts[i] for i in train_idx]
     te_text = [texts[i] for i in test_idx]
-    variants = (
-        ("TF-IDF + LR (baseline)", "tfidf", False),
-        (f"{args.embedder} + LR", "embedding", False),
-        (f"hybrid {args.embedder} + TF-IDF (product default)", "hybrid", False),
-        (f"hybrid {args.embedder} + TF-IDF, stacked", "hybrid", True),
-    )
+    wanted = set(args.variants.split(","))
+    variants = [
+        (label, features, stack, emb)
+        for key, label, features, stack in (
+            ("tfidf", "TF-IDF + LR (baseline)", "tfidf", False),
+            ("embedding", f"{args.embedder} + LR", "embedding", False),
+            ("hybrid", f"hybrid {args.embedder} + TF-IDF (product default)", "hybrid", False),
+            ("stacked", f"hybrid {args.embedder} + TF-IDF, stacked", "hybrid", True),
+        )
+        if key in wanted
+    ]
+    if args.fine_tune:
+        tuned = fine_tuned_vectors(args, texts, Y, train_idx, needed, cache)
+        variants += [
+            (f"fine-tuned {args.embedder} + LR", "embedding", False, tuned),
+            (f"hybrid fine-tuned {args.embedder} + TF-IDF (product, fine_tune)", "hybrid", False, tuned),
+        ]
     rows = []
-    for label, features, stack in variants:
+    for label, features, stack, emb in variants:
         t0 = time.time()
         model = ClusterClassifier(
             features=features, multilabel=True, cv=5, n_jobs=args.jobs, stack=stack

@@ -1,13 +1,16 @@
 """Generate SYNTHETIC evidence files for the demo company base (seeded, byte-identical).
 
-Writes ``data/demo/evidence/{rd_grants,patents,spinouts,equity_deals,fdi_projects,talent}.csv``
-and a README, from ``data/demo/companies.csv`` and ``data/demo/truth.csv``. Every file has a
-``source`` column that says SYNTHETIC. The rates below are hand-set assumptions chosen only so
-that every scoring metric can be shown; they are not statistics about the real Midlands.
+Writes ``data/demo/evidence/{rd_grants,patents,spinouts,equity_deals,fdi_projects,talent,
+sites,financials_history}.csv`` and a README, from ``data/demo/companies.csv`` and
+``data/demo/truth.csv``. Every file has a ``source`` column that says SYNTHETIC. The rates
+below are hand-set assumptions chosen only so that every scoring metric can be shown; they are
+not statistics about the real Midlands.
 
-No financial history file is generated: the demo base has only the latest accounts, so the
-growth metrics and high-growth firms stay NaN (with coverage 0) on the demo, as they would on
-a real base without history.
+The financial history ends at the base's latest accounts (``employees``, ``turnover``) in
+``AS_OF`` and goes back ``HISTORY_YEARS`` with a drawn growth rate, for a share of the
+companies old enough to have it (the rest have none, so growth coverage is partial, as on a
+real base). ``sites`` and ``financials_history`` use their own random streams, so adding them
+did not change the other files.
 
 Usage::
 
@@ -35,6 +38,9 @@ GRANT_RATE = 0.12
 PATENT_RATE = 0.08
 EQUITY_RATE = 0.07
 SPINOUT_RATE = 0.025
+SITE_COMPANIES = 25  # large companies given other sites (sites.csv)
+HISTORY_YEARS = 3  # financials_history.csv covers AS_OF-3 .. AS_OF
+HISTORY_SHARE = 0.6  # share of companies with employees and a long enough life that have it
 PROPENSITY = {
     "pharma-biotech": 3.0, "medtech": 2.5, "space-tech": 3.0, "hydrogen": 2.5, "nuclear": 2.0,
     "ai-data": 2.0, "advanced-materials": 2.0, "electronics-photonics": 2.0, "agri-tech": 2.0,
@@ -154,7 +160,73 @@ def make_evidence(
         "equity_deals": equity,
         "fdi_projects": fdi,
         "talent": talent.reset_index(drop=True),
+        "sites": make_sites(df, seed),
+        "financials_history": make_history(df, seed),
     }
+
+
+def make_history(df: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Past employees and turnover of some active companies, ending at their latest accounts.
+
+    Annual growth is drawn per company: mostly modest (N(3 %, 10 %)), higher for clusters with
+    a high propensity, and a few (5 %) grow fast (20-45 % a year), so high-growth firms exist.
+    """
+    rng = np.random.default_rng([seed, 11])
+    emp = pd.to_numeric(df["employees"], errors="coerce")
+    turnover = pd.to_numeric(df["turnover"], errors="coerce")
+    eligible = (
+        emp.notna() & df["dissolution_date"].isna() & (df["inc_year"] <= AS_OF - HISTORY_YEARS)
+    )
+    picked = df.index[eligible & (rng.random(len(df)) < HISTORY_SHARE)]
+    growth = rng.normal(0.03, 0.10, len(picked)) + 0.02 * (df.loc[picked, "propensity"] - 1)
+    fast = rng.random(len(picked)) < 0.05
+    growth = np.where(fast, rng.uniform(0.2, 0.45, len(picked)), growth).clip(-0.3, 0.6)
+    y_growth = growth + rng.normal(0.0, 0.05, len(picked))
+    rows = []
+    for k in range(HISTORY_YEARS, -1, -1):
+        rows.append(
+            pd.DataFrame(
+                {
+                    "company_id": df.loc[picked, "company_id"].to_numpy(),
+                    "year": AS_OF - k,
+                    "employees": np.maximum(
+                        np.round(emp.loc[picked].to_numpy() / (1 + growth) ** k), 1
+                    ).astype(int),
+                    "turnover": np.round(turnover.loc[picked].to_numpy() / (1 + y_growth) ** k, -3),
+                }
+            )
+        )
+    out = pd.concat(rows, ignore_index=True).sort_values(["company_id", "year"])
+    out["turnover"] = out["turnover"].astype("Int64")  # missing where the base has none
+    out["source"] = SOURCE
+    return out.reset_index(drop=True)
+
+
+def make_sites(df: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Other sites of some large companies: each of up to SITE_COMPANIES active companies with
+    250+ employees gets 1-2 sites in other local authorities of its region, holding a share of
+    its employees and turnover; the rest stays at the registered address. Own random stream,
+    so the other files do not change."""
+    rng = np.random.default_rng([seed, 7])
+    large = df[
+        (pd.to_numeric(df["employees"], errors="coerce") >= 250)
+        & df["dissolution_date"].isna()
+        & df["lad_code"].notna()
+    ].sort_values("company_id")
+    picks = large.iloc[np.sort(rng.permutation(len(large))[:SITE_COMPANIES])]
+    lads = df.dropna(subset=["lad_code"]).drop_duplicates("lad_code")
+    rows = []
+    for company in picks.itertuples():
+        options = lads[(lads["region_code"] == company.region_code)
+                       & (lads["lad_code"] != company.lad_code)]["lad_code"].to_numpy()  # fmt: skip
+        n = int(rng.integers(1, 3))
+        for lad in rng.choice(np.sort(options), size=n, replace=False):
+            share = round(float(rng.uniform(0.1, 0.35)), 2)
+            turnover_share = round(min(max(share + float(rng.normal(0, 0.05)), 0.05), 0.45), 2)
+            rows.append((company.company_id, lad, share, turnover_share, SOURCE))
+    return pd.DataFrame(
+        rows, columns=["company_id", "lad_code", "employee_share", "turnover_share", "source"]
+    )
 
 
 def _parents() -> dict[str, str]:
@@ -176,9 +248,12 @@ saying so.
 |---|---|---|
 {rows}
 
-Not generated: `financials_history.csv` (company_id, year, employees, turnover). The demo base
-holds only the latest accounts, so employee growth, turnover growth and high-growth firms are
-NaN with coverage 0 on the demo.
+`sites.csv` gives some large companies other sites in their region, so the demo shows the
+site-level apportionment of employees, turnover and GVA (the rest stays at the registered
+address). `financials_history.csv` ends at each company's latest accounts in the demo base and
+goes back three years with a drawn growth rate, for about {history_share:.0%} of the active
+companies old enough to have it, so growth metrics and high-growth firms can be shown (with
+partial coverage).
 """
 
 CONTRACT_TEXT = {
@@ -189,6 +264,9 @@ CONTRACT_TEXT = {
     "fdi_projects": "lad_code, cluster_ids (';'), date, jobs, capex (GBP)",
     "talent": "lad_code, cluster_id, related_graduates, related_workforce, total_workforce, "
     "degree_workforce (place totals repeated per row)",
+    "sites": "company_id, lad_code, employee_share, turnover_share (shares of the company; the "
+    "rest stays at the registered address)",
+    "financials_history": "company_id, year, employees, turnover (GBP)",
 }
 
 
@@ -208,7 +286,9 @@ def main(argv: list[str] | None = None) -> None:
         table.to_csv(args.out / f"{name}.csv", index=False, lineterminator="\n")
         logger.info("%s: %d rows", name, len(table))
     rows = "\n".join(f"| `{n}.csv` | {len(t):,} | {CONTRACT_TEXT[n]} |" for n, t in tables.items())
-    (args.out / "README.md").write_text(README.format(seed=args.seed, rows=rows), encoding="utf-8")
+    (args.out / "README.md").write_text(
+        README.format(seed=args.seed, rows=rows, history_share=HISTORY_SHARE), encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":

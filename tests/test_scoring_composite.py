@@ -76,6 +76,34 @@ def test_config_rejects_unknown_metrics_and_wrong_pillars(tmp_path):
     assert cfg.metric_weights() == {"size": {"business_count": 1.0}}
 
 
+def test_gva_ratios_are_configurable_and_their_provenance_is_honest(tmp_path):
+    cfg = load_scoring_config()
+    assert cfg.gva_ratios["G"] == 0.15 and "Placeholder" in cfg.gva_provenance
+    assert "Annual Business Survey" in cfg.gva_provenance
+    cfg = load_scoring_config(gva_ratios={"C": 0.31})
+    assert cfg.gva_ratios["C"] == 0.31 and cfg.gva_ratios["G"] == 0.15
+    assert cfg.gva_provenance.endswith("Overridden in the scoring settings: C.")
+    own = tmp_path / "abs.yaml"
+    own.write_text("provenance: ABS 2023 test table\ndefault: 0.4\nsections: {C: 0.2}\n")
+    weights = tmp_path / "w.yaml"
+    weights.write_text(f"gva_ratios_file: {own}\n")
+    cfg = load_scoring_config(weights)
+    assert cfg.gva_ratios == {"C": 0.2} and cfg.gva_default_ratio == 0.4
+    assert cfg.gva_provenance == "ABS 2023 test table"
+    with pytest.raises(ScoringConfigError, match="GVA ratios"):
+        load_scoring_config(gva_ratios={"C": 1.5})
+
+
+def test_gva_ratios_reach_the_gva_estimate():
+    from scoring.metrics import prepare_companies
+
+    base = pd.DataFrame(
+        {"company_id": ["1", "2"], "sic_codes": [["10110"], ["47110"]], "turnover": [100.0, 100.0]}
+    )
+    gva = prepare_companies(base, load_scoring_config(gva_ratios={"C": 0.31}))["gva"]
+    assert gva.tolist() == [pytest.approx(31.0), pytest.approx(15.0)]
+
+
 @pytest.fixture(scope="module")
 def demo_result():
     from clusters.taxonomy import load_taxonomy

@@ -20,10 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import mlflow
@@ -39,10 +40,12 @@ from clusters.contracts import join_labels
 from clusters.taxonomy import Taxonomy, load_taxonomy
 from training import cold_start
 from training.baselines import sic_baseline, tfidf_baseline
+from training.fine_tune import FineTuneParams, FineTuneReport, fine_tune_embedder, should_fine_tune
 from training.labels import LabelSet, load_label_files
 from training.metrics import Evaluation, evaluate
 from training.plots import pr_curves, reliability_diagram
 from training.registry import GateDecision, register_and_gate
+from training.reviewed import Predictor, log_reviewed, registry_uri, superseded_by_review
 from training.tracking import use_experiment
 
 logger = logging.getLogger(__name__)
@@ -60,6 +63,8 @@ class TrainResult:
     label_counts: dict[str, int] = field(default_factory=dict)
     taxonomy_hash: str = ""
     dataset_hash: str = ""
+    reviewed_comparison: pd.DataFrame | None = None
+    """Queue model vs new model per cluster on held-out reviewed items (see training.reviewed)."""
 
 
 def split_trusted(labels: LabelSet, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -133,11 +138,14 @@ def train(
     started = time.time()
 
     # --- labels --------------------------------------------------------------------------
+    reviewed = load_label_files(list(reviewed_paths), taxonomy, "reviewed")
     trusted_parts = [
         part
         for part in (
-            load_label_files(list(label_paths), taxonomy, "imported"),
-            load_label_files(list(reviewed_paths), taxonomy, "reviewed"),
+            superseded_by_review(
+                load_label_files(list(label_paths), taxonomy, "imported"), reviewed
+            ),
+            reviewed,
         )
         if part is not None
     ]
@@ -198,6 +206,9 @@ def train(
         random_state=cfg.random_state,
         n_jobs=cfg.n_jobs,
     )
+    tuned = _maybe_fine_tune(embedder_name, trusted_train, settings, cache)
+    if tuned is not None:
+        embedder = get_embedder(embedder_name, model_dir=tuned.model_dir)
     train_emb = encode(train_set.texts)
     estimator.fit(
         EmbeddedTexts(train_set.texts, train_emb),
@@ -275,6 +286,20 @@ def train(
         mlflow.set_tags({"taxonomy_hash": taxonomy.content_hash, "dataset_hash": data_hash})
         mlflow.log_metrics({f"rows_{_slug(k)}": float(v) for k, v in counts.items()})
         mlflow.log_metric("oof_ece", float(estimator.oof_ece_))
+        mlflow.log_param("fine_tuned", "yes" if tuned else "no")
+        if tuned is not None:
+            mlflow.log_params(
+                {"fine_tune_layers": cfg.fine_tune_layers, "fine_tune_epochs": cfg.fine_tune_epochs}
+            )
+            mlflow.log_metrics(
+                {
+                    "fine_tune_texts": tuned.texts,
+                    "fine_tune_steps": tuned.steps,
+                    "fine_tune_seconds": tuned.seconds,
+                    "fine_tune_first_loss": tuned.first_loss,
+                    "fine_tune_last_loss": tuned.last_loss,
+                }
+            )
         mlflow.log_metric("train_seconds", time.time() - started)
         with tempfile.TemporaryDirectory() as tmp:
             tmp_path = Path(tmp)
@@ -283,6 +308,15 @@ def train(
             mlflow.log_artifact(str(taxonomy_path), artifact_path="taxonomy")
             if evaluation is not None:
                 _log_evaluation(evaluation, baselines, trusted_eval, eval_proba, taxonomy, tmp_path)
+            reviewed_table = log_reviewed(
+                reviewed_paths,
+                trusted,
+                trusted_eval,
+                None if eval_proba is None else (eval_proba >= estimator.thresholds_).astype(int),
+                taxonomy.ids,
+                lambda version: _queue_model(version, taxonomy.ids, cache),
+                tmp_path,
+            )
             bundle = model.save(tmp_path / "bundle")
             example = pd.DataFrame(
                 {"company_id": train_set.company_ids[:3], "text": train_set.texts[:3]}
@@ -317,7 +351,45 @@ def train(
         counts,
         taxonomy.content_hash,
         data_hash,
+        reviewed_table,
     )
+
+
+def _maybe_fine_tune(
+    embedder_name: str, trusted_train: LabelSet | None, settings: Settings, cache: EmbeddingCache
+) -> FineTuneReport | None:
+    """Fine-tune the embedder on the trusted training labels when the settings say so.
+
+    The tuned model is kept under ``cache_dir/fine-tuned/<hash>`` (hash of the labelled data,
+    the base model and the fine-tune settings), so retraining on the same labels reuses it.
+    """
+    from classifier.embedders import get_embedder
+
+    cfg = settings.training
+    n = len(trusted_train) if trusted_train is not None else 0
+    reason = should_fine_tune(cfg.fine_tune, embedder_name, n, cfg.fine_tune_min_labels)
+    if reason:
+        logger.info("no fine-tune: %s", reason)
+        return None
+    base = get_embedder(embedder_name)
+    params = FineTuneParams(
+        layers=cfg.fine_tune_layers,
+        epochs=cfg.fine_tune_epochs,
+        max_tokens=cfg.fine_tune_max_tokens,
+        seed=cfg.random_state,
+    )
+    key = hashlib.sha256(
+        f"{dataset_hash([trusted_train])}|{base.id}|{params}".encode()
+    ).hexdigest()[:16]
+    out = settings.paths.cache_dir / "fine-tuned" / key
+    if (out / "modules.json").is_file():
+        logger.info("fine-tune: reusing %s", out)
+        return FineTuneReport(out, n, 0, 0.0, float("nan"), float("nan"))
+    tmp = out.with_name(out.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    report = fine_tune_embedder(base.model_dir, trusted_train.texts, trusted_train.Y, tmp, params)
+    tmp.rename(out)
+    return replace(report, model_dir=out)
 
 
 def _slug(text: str) -> str:
@@ -346,6 +418,19 @@ def _aligned_proba(
         if cid in index:
             out[:, j] = proba[:, index[cid]]
     return out
+
+
+def _queue_model(version: str, cluster_ids: list[str], cache) -> Predictor | None:
+    """The registered model that produced a review queue, as a predictor in our cluster order."""
+    uri = registry_uri(version)
+    if uri is None:
+        return None
+    try:
+        old = unwrap(mlflow.pyfunc.load_model(uri))
+    except mlflow.exceptions.MlflowException:
+        return None
+    thresholds = _aligned_thresholds(old, cluster_ids)
+    return lambda texts: (_aligned_proba(old, texts, cluster_ids, cache) >= thresholds).astype(int)
 
 
 def _aligned_thresholds(model: ClusterModel, cluster_ids: list[str]) -> np.ndarray:

@@ -15,6 +15,12 @@ module                 its one job
 ``progress``           progress bar or log lines
 ``tracking``           the MLflow run of a job
 ``diff``               churn between two prediction datasets
+``spark_engine``       the same job on Apache Spark (``--engine spark``)
+``spark_session``      the Spark session: local mode, cluster master, Spark Connect
+``spark_input``        the Parquet input for Spark, with row positions
+``spark_model``        the model bundle shipped to executors, loaded once per worker
+``spark_stages``       what runs on the executors: id normalising, classify stage
+``spark_worker``       PySpark worker daemon with the classification code preloaded
 =====================  ==========================================================
 """
 

@@ -49,20 +49,22 @@ from clusters.batch.outputs import write_rejects, write_review_queue, write_sing
 from clusters.batch.progress import Progress
 from clusters.batch.screen import SeenIds, screen_chunk
 from clusters.batch.state import JobIdentity, JobState, load_state, now, save_state
-from clusters.config import Settings, get_settings
+from clusters.config import BatchSettings, Settings, get_settings
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CHUNK_ROWS = 10_000
-"""Rows per chunk and part file: ~3 minutes of MiniLM work on 2 cores, ~2 s of static."""
+DEFAULT_CHUNK_ROWS: int = BatchSettings.model_fields["chunk_rows"].default
+"""The default of ``batch.chunk_rows`` in :class:`~clusters.config.Settings` (where the
+value lives): rows per chunk and part file."""
 
 
 @dataclass
 class BatchOptions:
     """How to run a batch job (none of these change the predictions)."""
 
-    chunk_rows: int = DEFAULT_CHUNK_ROWS
-    """Rows per chunk; part of the job's identity (chunk boundaries depend on it)."""
+    chunk_rows: int | None = None
+    """Rows per chunk [default ``settings.batch.chunk_rows``]; part of the job's identity
+    (chunk boundaries depend on it)."""
     force: bool = False
     """Discard any earlier state of the job and start afresh."""
     restart_changed: bool = False
@@ -76,8 +78,9 @@ class BatchOptions:
     """Most companies in ``review_queue.csv`` (the highest priorities); ``None`` = all."""
     embed_batch_size: int = 64
     use_cache: bool = True
-    """Reuse and fill the persistent embedding cache (it also dedupes texts across chunks;
-    without it texts are deduplicated within a chunk only)."""
+    """Reuse and fill the persistent embedding cache, unless ``settings.batch.cache`` is off
+    (it also dedupes texts across chunks; without it texts are deduplicated within a chunk
+    only)."""
     log_to_mlflow: bool = True
 
 
@@ -112,7 +115,8 @@ def model_version_for(model_uri: str, settings: Settings) -> str:
     return registered_version(model_uri, settings)
 
 
-def _check_output(layout: JobLayout, single: Path | None) -> None:
+def check_output(layout: JobLayout, single: Path | None) -> None:
+    """Refuse an output that is a file, or a non-empty folder that holds no job."""
     root = layout.root
     if root.exists() and not root.is_dir():
         raise BatchStateError(f"{root} exists and is not a directory")
@@ -134,7 +138,8 @@ def clear_job(layout: JobLayout) -> None:
         path.unlink(missing_ok=True)
 
 
-def _input_facts(source: InputSource) -> dict[str, Any]:
+def input_facts(source: InputSource) -> dict[str, Any]:
+    """The manifest's ``input`` section."""
     return {
         "path": str(source.root.resolve()),
         "mode": source.mode,
@@ -147,7 +152,8 @@ def _input_facts(source: InputSource) -> dict[str, Any]:
     }
 
 
-def _model_facts(model: ClusterModel, model_uri: str) -> dict[str, Any]:
+def model_facts(model: ClusterModel, model_uri: str) -> dict[str, Any]:
+    """The manifest's ``model`` section."""
     meta = model.meta
     return {
         "uri": model_uri,
@@ -189,8 +195,9 @@ def run_batch(
         ContractError: the input lacks the columns needed, or the model cannot be loaded.
         BatchStateError: the output holds a job with other arguments, or one is running.
     """
-    options = options or BatchOptions()
     settings = settings or get_settings()
+    options = options or BatchOptions()
+    options = replace(options, chunk_rows=options.chunk_rows or settings.batch.chunk_rows)
     wall = time.monotonic()
     output = Path(output)
     single = output if is_single_file(output) else None
@@ -207,7 +214,7 @@ def run_batch(
         model_version=version,
         model_uri=model_uri,
     )
-    _check_output(layout, single)
+    check_output(layout, single)
     layout.root.mkdir(parents=True, exist_ok=True)
     with job_lock(layout.lock):
         state = load_state(layout)
@@ -215,8 +222,8 @@ def run_batch(
             logger.info("--force: discarding the earlier job in %s", layout.root)
             clear_job(layout)
             state = None
-        state = _compatible(layout, state, identity, options)
-        if _finished(layout, state, single):
+        state = compatible_state(layout, state, identity, options)
+        if is_finished(layout, state, single):
             logger.info("%s: job already finished; nothing to do (--force redoes it)", output)
             return BatchResult(
                 layout,
@@ -232,10 +239,10 @@ def run_batch(
         identity = replace(
             identity, embedder_id=model.embedder.id, taxonomy_hash=model.meta.taxonomy_hash
         )
-        state = _compatible(layout, state, identity, options)
+        state = compatible_state(layout, state, identity, options)
         resumed = state is not None
         if state is None:
-            state = JobState(identity=identity, input=_input_facts(source))
+            state = JobState(identity=identity, input=input_facts(source))
         else:
             logger.info("%s: resuming, %d chunk(s) committed", layout.root, len(state.chunks))
         state.attempts += 1
@@ -248,13 +255,13 @@ def run_batch(
         return result
 
 
-def _finished(layout: JobLayout, state: JobState | None, single: Path | None) -> bool:
+def is_finished(layout: JobLayout, state: JobState | None, single: Path | None) -> bool:
     """Whether the job is done and all its outputs are there."""
     done = state is not None and state.finished and layout.manifest.is_file()
     return done and (single is None or single.is_file())
 
 
-def _compatible(
+def compatible_state(
     layout: JobLayout, state: JobState | None, identity: JobIdentity, options: BatchOptions
 ) -> JobState | None:
     """``state`` if the job it records is the one asked for; ``None`` (after clearing the
@@ -279,7 +286,8 @@ def _compatible(
     return None
 
 
-def _cache_facts(cache: EmbeddingCache | None, path: Path, model: ClusterModel) -> dict[str, Any]:
+def describe_cache(cache: EmbeddingCache | None, path: Path, model: ClusterModel) -> dict[str, Any]:
+    """Where the embedding cache is and how big (the manifest's ``cache`` facts)."""
     if cache is None:
         return {"path": None, "size": None, "bytes": None}
     return {
@@ -309,10 +317,11 @@ class _Job:
 
             default_reference()  # reference data for text preparation: load it up front
         cache_path = self.settings.paths.cache_dir / "embeddings.sqlite"
-        cache = EmbeddingCache(cache_path) if self.options.use_cache else None
+        use = self.options.use_cache and self.settings.batch.cache
+        cache = EmbeddingCache(cache_path) if use else None
         try:
             processed = self._loop(cache)
-            cache_facts = _cache_facts(cache, cache_path, self.model)
+            cache_facts = describe_cache(cache, cache_path, self.model)
         finally:
             if cache is not None:
                 cache.close()
@@ -376,7 +385,7 @@ class _Job:
         data = build_manifest(
             self.state,
             self.layout,
-            model=_model_facts(self.model, self.model_uri),
+            model=model_facts(self.model, self.model_uri),
             cluster_ids=self.model.cluster_ids,
             cache=cache_facts,
             outputs=outputs,

@@ -219,13 +219,17 @@ def _count_rows(parts: list[InputPart]) -> int | None:
     return total
 
 
+def read_columns(mode: str, present: set[str]) -> list[str]:
+    """The columns read in ``mode``: the mode's own, then the extras that are ``present``."""
+    columns = list(dict.fromkeys([*MODE_COLUMNS[mode], *EXTRA_COLUMNS]))
+    return [c for c in columns if c in MODE_COLUMNS[mode] or c in present]
+
+
 def open_input(path: Path) -> InputSource:
     """Resolve, check and fingerprint the input at ``path`` (nothing is classified yet)."""
     parts = discover_parts(path)
     mode = input_mode(parts)
-    present = {c for p in parts for c in p.columns}
-    columns = list(dict.fromkeys([*MODE_COLUMNS[mode], *EXTRA_COLUMNS]))
-    columns = [c for c in columns if c in MODE_COLUMNS[mode] or c in present]
+    columns = read_columns(mode, {c for p in parts for c in p.columns})
     digest, method = fingerprint(parts)
     try:
         total = _count_rows(parts)
@@ -321,7 +325,7 @@ def _text_array(array: pa.Array, column: str, bad: list[str]) -> list[str | None
     return [None if v is None else str(v) for v in array.to_pylist()]
 
 
-def _batch_frame(
+def batch_frame(
     batch: pa.RecordBatch, columns: list[str], part_index: int, first_row: int
 ) -> pd.DataFrame:
     """A record batch as a frame in the canonical columns (absent ones are null)."""
@@ -378,7 +382,7 @@ def iter_frames(source: InputSource, batch_rows: int = 65_536) -> Iterator[pd.Da
                 batches = _csv_batches(part, source.columns, malformed)
             for batch in batches:
                 if batch.num_rows:
-                    yield _batch_frame(batch, source.columns, index, row)
+                    yield batch_frame(batch, source.columns, index, row)
                     row += batch.num_rows
                 if malformed:
                     yield _malformed_frame(malformed, source.columns, index)

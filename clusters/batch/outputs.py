@@ -98,7 +98,11 @@ def write_review_queue(
 
 def write_single_file(layout: JobLayout, n_chunks: int, target: Path) -> None:
     """The job's predictions as one Parquet or CSV file (streamed part by part)."""
-    parts = [layout.part(k) for k in range(n_chunks)]
+    write_parts_as_file([layout.part(k) for k in range(n_chunks)], target)
+
+
+def write_parts_as_file(parts: list[Path], target: Path) -> None:
+    """Parquet part files, in order, as one Parquet or CSV file (streamed part by part)."""
     if target.suffix.lower() == ".csv":
 
         def write(handle: Any) -> None:

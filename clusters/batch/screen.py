@@ -116,26 +116,83 @@ def _record(row: dict[str, object]) -> str:
     return json.dumps(fields, default=str, ensure_ascii=False)
 
 
+Problem = tuple[str, str, str]
+"""Why a row is rejected: (reason, column, kind)."""
+
+
+def id_problem(value: object, normalised: str | None, bad: str) -> Problem | None:
+    """Checks 0-2 of the module docstring for one row (``bad``: its ``__bad`` value);
+    ``None`` when its id can be used (it may still be a duplicate or have bad text)."""
+    if bad.startswith(MALFORMED):
+        return bad, "", "malformed_row"
+    if value is None or not str(value).strip():
+        return "company_id is empty", "company_id", "missing_id"
+    if normalised is None:
+        return f"company_id {value!r} is not a Companies House number", "company_id", "invalid_id"
+    return None
+
+
+def duplicate_problem(normalised: str) -> Problem:
+    """Check 3: an earlier input row has this (usable) id."""
+    return (
+        f"duplicate company_id {normalised}: an earlier input row has it",
+        "company_id",
+        "duplicate_id",
+    )
+
+
+def text_problem(bad: str) -> Problem:
+    """Check 4: a text column is not readable (``bad``: the row's ``__bad`` value)."""
+    return bad, bad.split(" ", 1)[0], "bad_text"
+
+
+def row_problem(
+    first: Problem | None, normalised: str | None, bad: str, duplicate: bool
+) -> Problem | None:
+    """A row's problem by the order of the checks: ``first`` (its :func:`id_problem`), then
+    a duplicate id, then unreadable text; ``None`` when the row can be classified."""
+    if first is not None:
+        return first
+    if duplicate and normalised is not None:
+        return duplicate_problem(normalised)
+    return text_problem(bad) if bad else None
+
+
+def reject_frame(
+    frame: pd.DataFrame,
+    rows: Sequence[int],
+    part_names: Sequence[str],
+    normalised: Sequence[str | None],
+    problems: Sequence[Problem | None],
+) -> pd.DataFrame:
+    """The rejects (:data:`~clusters.contracts.REJECT_COLUMNS`) for positions ``rows`` of a
+    decoded input frame; ``normalised`` and ``problems`` are indexed like ``frame``."""
+    raw = frame["company_id"].tolist()
+    return pd.DataFrame(
+        {
+            "source": [part_names[int(frame[PART_COLUMN].iat[i])] for i in rows],
+            "row": frame[ROW_COLUMN].iloc[list(rows)].to_numpy(),
+            "company_id": [normalised[i] or raw[i] for i in rows],
+            "column": [problems[i][1] for i in rows],
+            "reason": [problems[i][0] for i in rows],
+            "record": [_record(frame.iloc[i].to_dict()) for i in rows],
+        },
+        columns=REJECT_COLUMNS,
+    )
+
+
 def screen_chunk(chunk: Chunk, source: InputSource, seen: SeenIds) -> Screened:
     """Split a chunk into rows to classify and rejects, and register its ids in ``seen``."""
     frame = chunk.frame
     raw = frame["company_id"].tolist()
     normalised = [normalise_company_id(v) for v in raw]
-    reasons = [""] * len(frame)
-    columns = [""] * len(frame)
-    kinds = [""] * len(frame)
     bad_text = frame[BAD_COLUMN].tolist()
-    for i, (value, norm) in enumerate(zip(raw, normalised, strict=True)):
-        if bad_text[i].startswith(MALFORMED):
-            reasons[i], columns[i], kinds[i] = bad_text[i], "", "malformed_row"
-        elif value is None or not str(value).strip():
-            reasons[i], columns[i], kinds[i] = "company_id is empty", "company_id", "missing_id"
-        elif norm is None:
-            reasons[i] = f"company_id {value!r} is not a Companies House number"
-            columns[i], kinds[i] = "company_id", "invalid_id"
+    problems = [
+        id_problem(value, norm, bad)
+        for value, norm, bad in zip(raw, normalised, bad_text, strict=True)
+    ]
 
-    ok = np.array([not r for r in reasons], dtype=bool)
-    positions = np.flatnonzero(ok)
+    positions = np.flatnonzero([p is None for p in problems])
     keys = pack_ids([normalised[i] for i in positions])
     duplicate = seen.contains(keys)
     _, first = np.unique(keys, return_index=True)
@@ -143,35 +200,23 @@ def screen_chunk(chunk: Chunk, source: InputSource, seen: SeenIds) -> Screened:
     repeated[first] = False
     duplicate |= repeated
     seen.add(keys[~duplicate])
-    for pos, dup in zip(positions, duplicate, strict=True):
-        if dup:
-            reasons[pos] = f"duplicate company_id {normalised[pos]}: an earlier input row has it"
-            columns[pos], kinds[pos] = "company_id", "duplicate_id"
+    duplicated = np.zeros(len(frame), dtype=bool)
+    duplicated[positions] = duplicate
+    problems = [
+        row_problem(found, norm, bad, dup)
+        for found, norm, bad, dup in zip(problems, normalised, bad_text, duplicated, strict=True)
+    ]
 
-    for i, problem in enumerate(bad_text):
-        if problem and not reasons[i]:
-            reasons[i], columns[i], kinds[i] = problem, problem.split(" ", 1)[0], "bad_text"
-
-    rejected = np.array([bool(r) for r in reasons], dtype=bool)
+    rejected = np.array([p is not None for p in problems], dtype=bool)
     valid = frame.loc[~rejected].copy()
     valid["company_id"] = [normalised[i] for i in np.flatnonzero(~rejected)]
     valid = valid.drop(columns=[BAD_COLUMN, RAW_COLUMN]).reset_index(drop=True)
 
-    bad_rows = np.flatnonzero(rejected)
-    rejects = pd.DataFrame(
-        {
-            "source": [source.parts[int(frame[PART_COLUMN].iat[i])].name for i in bad_rows],
-            "row": frame[ROW_COLUMN].iloc[bad_rows].to_numpy(),
-            "company_id": [normalised[i] or raw[i] for i in bad_rows],
-            "column": [columns[i] for i in bad_rows],
-            "reason": [reasons[i] for i in bad_rows],
-            "record": [_record(frame.iloc[i].to_dict()) for i in bad_rows],
-        },
-        columns=REJECT_COLUMNS,
-    )
+    part_names = [part.name for part in source.parts]
+    rejects = reject_frame(frame, np.flatnonzero(rejected), part_names, normalised, problems)
     rejects["chunk"] = chunk.index
     counts: dict[str, int] = {}
-    for kind in kinds:
-        if kind:
-            counts[kind] = counts.get(kind, 0) + 1
+    for problem in problems:
+        if problem is not None:
+            counts[problem[2]] = counts.get(problem[2], 0) + 1
     return Screened(valid=valid, rejects=rejects, ids_digest=ids_digest(raw), kinds=counts)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the review store (applied by ``Database.upgrade``)."""
