@@ -89,18 +89,22 @@ def fine_tuned_vectors(args, texts, Y, train_idx, needed, cache) -> np.ndarray:
     from classifier.embedders.minilm_torch import default_minilm_dir
     from training.fine_tune import FineTuneParams, fine_tune_embedder
 
-    out = Path(tempfile.mkdtemp(prefix="bench-fine-tune-"))
-    report = fine_tune_embedder(
-        default_minilm_dir(),
-        [texts[i] for i in train_idx],
-        Y[train_idx],
-        out,
-        FineTuneParams(epochs=args.fine_tune),
-    )
-    print(
-        f"fine-tuned on {report.texts} texts: {report.steps} steps in {report.seconds:.0f}s, "
-        f"loss {report.first_loss:.4f} -> {report.last_loss:.4f}"
-    )
+    if args.tuned_dir:
+        out = args.tuned_dir
+        print(f"reusing the tuned model in {out}")
+    else:
+        out = Path(tempfile.mkdtemp(prefix="bench-fine-tune-"))
+        report = fine_tune_embedder(
+            default_minilm_dir(),
+            [texts[i] for i in train_idx],
+            Y[train_idx],
+            out,
+            FineTuneParams(epochs=args.fine_tune),
+        )
+        print(
+            f"fine-tuned on {report.texts} texts: {report.steps} steps in {report.seconds:.0f}s, "
+            f"loss {report.first_loss:.4f} -> {report.last_loss:.4f} (model in {out})"
+        )
     tuned = get_embedder("minilm", model_dir=out)
     started = time.time()
     emb = np.zeros((len(texts), tuned.dim), dtype=np.float32)
@@ -125,6 +129,11 @@ def main() -> None:
         metavar="EPOCHS",
         help="also fine-tune MiniLM's top layers on the training split for EPOCHS epochs "
         "(training/fine_tune.py) and run the embedding and hybrid variants on tuned vectors",
+    )
+    parser.add_argument(
+        "--tuned-dir",
+        type=Path,
+        help="with --fine-tune: reuse the tuned model saved in this folder by an earlier run",
     )
     parser.add_argument(
         "--variants",

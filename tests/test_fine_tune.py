@@ -49,6 +49,7 @@ def test_fine_tuned_model_separates_clusters_better_and_loads(tmp_path):
     base = get_embedder("minilm")
     tuned = get_embedder("minilm", model_dir=report.model_dir)
     assert tuned.id != base.id, "a tuned model never shares cache entries with the base model"
+    assert tuned.max_tokens == 128 < base.max_tokens, "it reads the window it was tuned on"
     vectors = tuned.encode(texts)
     assert vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)

@@ -10,7 +10,9 @@ between texts matter for *these* clusters. A light, CPU-sized fine-tune fixes mu
 * a temporary linear head over the mean-pooled output is trained with a multi-label binary
   cross-entropy loss (one logit per cluster), AdamW with linear warm-up and decay;
 * the head is thrown away; the tuned transformer is saved as an ordinary
-  sentence-transformers folder, loaded by the ``minilm`` embedder like the packaged model.
+  sentence-transformers folder, loaded by the ``minilm`` embedder like the packaged model,
+  with its window set to the ``max_tokens`` it was tuned on (128 by default, half the base
+  model's 256: the same truncation in training and use, and faster encoding of long texts).
   Its embedder id (a hash of its weights) differs from the base model's, so the embedding
   cache never mixes vectors of the two.
 
@@ -255,6 +257,9 @@ def fine_tune_embedder(
     top.top.eval()
     for p in model.parameters():
         p.requires_grad_(True)
+    # the tuned model reads what it was tuned on: the first ``max_tokens`` wordpieces (the
+    # TF-IDF half of the hybrid classifier still reads the whole text)
+    model.max_seq_length = min(int(model.max_seq_length), params.max_tokens)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save(str(out_dir))

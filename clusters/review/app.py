@@ -357,8 +357,11 @@ def create_app(
         queue.release(db, item_id, user.user_id, lease_token)
         return _redirect("/?notice=released")
 
-    def _chosen(labels: list[str], none: str) -> list[str] | str:
-        """The relabel choice, or a notice code when it is incomplete."""
+    def _chosen(action: str, labels: list[str], none: str) -> list[str] | str:
+        """The clusters chosen (a relabel's; none for other actions), or a notice code when a
+        relabel's choice is incomplete."""
+        if action != "relabel":
+            return []
         if none and labels:
             return "both-labels"
         if not none and not labels:
@@ -379,11 +382,9 @@ def create_app(
         model_version: Annotated[str, Form()] = "",
     ) -> Response:
         filters = _filters(cluster, region, model_version)
-        chosen: list[str] | str = []
-        if action == "relabel":
-            chosen = _chosen(labels, none)
-            if isinstance(chosen, str):
-                return _redirect(f"/items/{item_id}" + _query(filters, notice=chosen))
+        chosen = _chosen(action, labels, none)
+        if isinstance(chosen, str):
+            return _redirect(f"/items/{item_id}" + _query(filters, notice=chosen))
         try:
             decisions.decide(
                 db, item_id, user.user_id, lease_token, action, chosen, comment, taxonomy.ids
@@ -404,11 +405,9 @@ def create_app(
         none: Annotated[str, Form()] = "",
         comment: Annotated[str, Form()] = "",
     ) -> Response:
-        chosen: list[str] | str = []
-        if action == "relabel":
-            chosen = _chosen(labels, none)
-            if isinstance(chosen, str):
-                return _redirect(f"/items/{item_id}?notice={chosen}")
+        chosen = _chosen(action, labels, none)
+        if isinstance(chosen, str):
+            return _redirect(f"/items/{item_id}?notice={chosen}")
         try:
             decisions.revise(db, decision_id, user.user_id, action, chosen, comment, taxonomy.ids)
         except decisions.Conflict:
@@ -426,11 +425,9 @@ def create_app(
         none: Annotated[str, Form()] = "",
         comment: Annotated[str, Form()] = "",
     ) -> Response:
-        chosen: list[str] | str = []
-        if action == "relabel":
-            chosen = _chosen(labels, none)
-            if isinstance(chosen, str):
-                return _redirect(f"/items/{item_id}?notice={chosen}")
+        chosen = _chosen(action, labels, none)
+        if isinstance(chosen, str):
+            return _redirect(f"/items/{item_id}?notice={chosen}")
         try:
             decisions.adjudicate(db, item_id, user.user_id, action, chosen, comment, taxonomy.ids)
         except decisions.DecisionError as exc:

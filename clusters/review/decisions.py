@@ -147,10 +147,8 @@ def revise(
         Conflict: the decision was superseded already (perhaps a moment ago).
         DecisionError: not allowed, unknown decision, or a skip (a correction needs labels).
     """
-    if action == "skip":
-        raise DecisionError("a correction must confirm, reject or relabel")
+    chosen = _final_labels(action, labels, valid, "a correction")
     now = now or utcnow()
-    chosen = _checked(labels, valid) if action == "relabel" else []
     try:
         with db.transaction() as session:
             old = session.get(Decision, decision_id)
@@ -192,10 +190,8 @@ def adjudicate(
 ) -> int:
     """An admin's decision on an item without a lease (to settle a disagreement); it wins
     over the analysts' decisions in the export."""
-    if action == "skip":
-        raise DecisionError("an adjudication must confirm, reject or relabel")
+    chosen = _final_labels(action, labels, valid, "an adjudication")
     now = now or utcnow()
-    chosen = _checked(labels, valid) if action == "relabel" else []
     with db.transaction() as session:
         user = session.get(User, user_id)
         item = session.get(Item, item_id)
@@ -206,6 +202,15 @@ def adjudicate(
         decision = _add(session, item, user_id, action, chosen, comment, item.simulated, now, None)
         _refresh_status(session, item)
         return decision.id
+
+
+def _final_labels(
+    action: str, labels: Sequence[str], valid: Sequence[str] | None, what: str
+) -> list[str]:
+    """The labels of a decision that must settle the item (no skip)."""
+    if action == "skip":
+        raise DecisionError(f"{what} must confirm, reject or relabel")
+    return _checked(labels, valid) if action == "relabel" else []
 
 
 def _add(
