@@ -34,7 +34,10 @@ Recipe (version :data:`TEXT_RECIPE_VERSION`):
 
 Huge inputs are cut early: a source is cut to 200,000 characters before any regular
 expression runs and to 20,000 after HTML stripping (far more than the budget), so a 10 MB
-field costs milliseconds.
+field costs milliseconds. The website text, last of the texts, is cleaned sentence by
+sentence only until it holds ``TOTAL_WORDS`` (what follows cannot change the result), and
+ASCII text takes fast paths that skip the regular expressions that cannot match it (same
+results): ~70 us per company on 2 shared cores.
 
 **Fallback**: :attr:`PreparedText.fallback` is True when neither the filing nor the website
 text contributed anything, so the text is only the name and SIC titles.

@@ -136,7 +136,8 @@ def classify_command(
         bool,
         typer.Option(
             "--cache/--no-cache",
-            help="Reuse and fill the embedding cache (unless settings batch.cache is off).",
+            help="Reuse and fill the embedding cache as settings batch.cache says (auto: "
+            "for every embedder but the static tier); --no-cache: not at all.",
         ),
     ] = True,
     progress: Annotated[

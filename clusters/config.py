@@ -126,16 +126,15 @@ class BatchSettings(_Section):
 
     chunk_rows: int = Field(10_000, ge=1)
     """Rows per chunk and part file, the unit of commit and resume (a killed job redoes at
-    most one): ~3 minutes of MiniLM work on 2 cores, ~2 s of the static tier. Part of a
-    job's identity, so changing it restarts a job only with ``--force``."""
-    cache: bool = True
-    """Reuse and fill the persistent embedding cache (``paths.cache_dir``). Worth it for
-    every embedder: looking a vector up costs ~10 us and storing one ~20 us, against
-    ~200 us to compute one with the static tier and ~20 ms with MiniLM on 2 cores, so a
-    first run pays a few percent and a rerun skips every unchanged text (see
-    ``scripts/bench_batch.py``). ``False`` (or ``clusters classify --no-cache`` for one
-    run): not at all, e.g. for one-off static runs where 1 KB per company on disk is not
-    worth a rerun that is never made."""
+    most one): ~7 minutes of MiniLM work on 2 shared cores, ~5 s of the static tier. Part
+    of a job's identity, so changing it restarts a job only with ``--force``."""
+    cache: str = Field("auto", pattern="^(auto|always|never)$")
+    """The persistent embedding cache (``paths.cache_dir``): ``auto`` keeps the vectors of
+    embedders worth caching (``cache_worthwhile``: MiniLM, whose vector costs 20-40 ms on 2
+    cores, not the static tier, whose vector costs ~0.3 ms while storing it costs 15-90 us,
+    more as the cache grows, and 1.1 KB of disk), ``always`` of every embedder (static
+    reruns then embed only changed texts: ~2x faster), ``never`` none.
+    ``clusters classify --no-cache`` turns it off for one run."""
 
 
 class SparkSettings(_Section):

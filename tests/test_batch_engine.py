@@ -239,6 +239,40 @@ def test_cache_hits_on_rerun_and_only_changed_texts_are_embedded(store, toy_mode
     assert set(edits.changes["reason"]) <= {"text changed"}
 
 
+def test_chunk_size_and_cache_come_from_the_settings(store, toy_model, tmp_path, monkeypatch):
+    source = tmp_path / "in.csv"
+    companies(20).to_csv(source, index=False)
+    monkeypatch.setenv("CLUSTERS_BATCH__CHUNK_ROWS", "7")
+    monkeypatch.setenv("CLUSTERS_BATCH__CACHE", "never")
+    config.set_settings(None)
+    options = BatchOptions(progress=False, log_to_mlflow=False)
+    result = run_batch(source, tmp_path / "job", MODEL_URI, options=options, model=toy_model)
+    manifest = result.manifest
+    assert manifest["chunking"]["chunk_rows"] == 7 and manifest["chunking"]["chunks"] == 3
+    assert manifest["cache"]["path"] is None and manifest["cache"]["hits"] == 0
+    assert not (tmp_path / "cache").exists()
+
+
+def test_cache_policy_skips_embedders_not_worth_caching():
+    from types import SimpleNamespace
+
+    from clusters.batch.engine import cache_enabled
+    from clusters.config import load_settings
+
+    cheap, dear, plain = (
+        SimpleNamespace(cache_worthwhile=False),
+        SimpleNamespace(cache_worthwhile=True),
+        SimpleNamespace(),
+    )
+    for policy, expected in [("auto", [False, True, True]), ("always", [True] * 3)]:
+        settings = load_settings(env={"CLUSTERS_BATCH__CACHE": policy})
+        got = [cache_enabled(BatchOptions(), settings, e) for e in (cheap, dear, plain)]
+        assert got == expected
+        assert not cache_enabled(BatchOptions(use_cache=False), settings, dear)
+    never = load_settings(env={"CLUSTERS_BATCH__CACHE": "never"})
+    assert not cache_enabled(BatchOptions(), never, dear)
+
+
 def test_rejects_manifest_review_queue_and_mlflow_run(store, toy_model, tmp_path):
     source = tmp_path / "in.csv"
     good = companies(25)

@@ -55,3 +55,28 @@ def test_many_keys_beyond_sqlite_parameter_limit(tmp_path: Path):
     hashes = [hash_text(str(i)) for i in range(2500)]
     cache.put("m", hashes, np.random.default_rng(0).normal(size=(2500, 3)).astype(np.float32))
     assert len(cache.get("m", hashes)) == 2500
+
+
+def test_reads_a_cache_written_by_an_earlier_version(tmp_path: Path):
+    """Earlier versions kept vectors in a table clustered on the key (``embeddings``); they
+    are still found, and new vectors go to the new table."""
+    import sqlite3
+
+    path = tmp_path / "emb.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE embeddings (embedder_id TEXT NOT NULL, text_hash TEXT NOT NULL, "
+            "dim INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (embedder_id, text_hash)) "
+            "WITHOUT ROWID"
+        )
+        old = np.arange(4, dtype=np.float32)
+        conn.execute("INSERT INTO embeddings VALUES (?, ?, ?, ?)", ("m", "h-old", 4, old.tobytes()))
+    cache = EmbeddingCache(path)
+    cache.put("m", ["h-new"], np.ones((1, 4), np.float32))
+    found = cache.get("m", ["h-old", "h-new", "h-none"])
+    assert sorted(found) == ["h-new", "h-old"] and np.array_equal(found["h-old"], old)
+    assert cache.size("m") == 2 and cache.size() == 2
+    embedder = CountingEmbedder()
+    embedder.id = "m"
+    vectors, stats = embed_cached(embedder, ["x"], cache, ["h-old"])
+    assert embedder.seen == [] and stats.hits == 1 and np.array_equal(vectors[0], old)

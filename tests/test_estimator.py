@@ -239,3 +239,89 @@ def test_stacking_reads_the_other_clusters_scores():
     # the second level still separates the conjunction well (a linear rule on the scores)
     assert (stacked.predict(X[600:])[:, 2] == Y[600:, 2]).mean() > 0.75
     assert (flat.predict(X[600:])[:, :2] == Y[600:, :2]).mean() > 0.9
+
+
+# --- fast prediction paths: the same numbers as scikit-learn's own, to the bit ---------------
+
+WORDS = [
+    *["satellite", "launch", "services", "bakery", "bread", "cakes", "medical", "devices"],
+    *["catheters", "software", "the", "and", "of", "for", "precision", "engineering"],
+    *["Café", "naïve", "ＡＢＣ", "ﬁne", "ℌilbert", "中文", "文本", "x_y", "a1", "B2", "--", "..."],
+]
+
+
+def _random_texts(n: int, seed: int = 0) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, size=rng.integers(0, 30))) for _ in range(n)]
+
+
+def _hybrid_data(n: int = 300, seed: int = 0) -> tuple[EmbeddedTexts, np.ndarray]:
+    """Texts with embeddings (some exact zeros) and four clusters, one without examples."""
+    texts = _random_texts(n, seed)
+    emb = np.random.default_rng(seed).normal(size=(n, 8)).astype(np.float32)
+    emb[::7, 3] = 0.0  # zeros are left out of the sparse matrix
+    Y = np.c_[
+        ["satellite" in t for t in texts],
+        ["bread" in t or "cakes" in t for t in texts],
+        ["medical" in t for t in texts],
+        np.zeros(n),
+    ].astype(int)
+    return EmbeddedTexts(texts, emb), Y
+
+
+def test_fast_tfidf_transform_is_sklearns_to_the_bit():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from classifier.estimator import tfidf_transform
+
+    X, Y = _hybrid_data()
+    model = ClusterClassifier(cv=3).fit(X, Y)
+    texts = list(X.texts)
+    # "ℌ" stays "ℌ" when lower-cased and becomes an upper-case "H" when accents are stripped
+    others = _random_texts(200, seed=1) + ["", "ℌello World", "İstanbul ıi", "x", "the the"]
+    for vectorizer in (
+        model.vectorizer_,
+        TfidfVectorizer(ngram_range=(1, 1), sublinear_tf=True).fit(texts),
+        TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", lowercase=False).fit(texts),
+        TfidfVectorizer(analyzer="char").fit(texts),  # not word n-grams: sklearn's own path
+    ):
+        expected = vectorizer.transform(others)
+        got = tfidf_transform(vectorizer, others)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        assert np.array_equal(got.indptr, expected.indptr)
+        assert np.array_equal(got.indices, expected.indices)
+        assert np.array_equal(got.data, expected.data)
+
+
+def test_dense_as_csr_is_scipys():
+    import scipy.sparse as sp
+
+    from classifier.estimator import dense_as_csr
+
+    rng = np.random.default_rng(0)
+    for shape, zeros in [((0, 4), 0.0), ((3, 0), 0.0), ((50, 8), 0.0), ((50, 8), 0.2)]:
+        dense = rng.normal(size=shape)
+        dense[rng.random(shape) < zeros] = 0.0
+        expected, got = sp.csr_matrix(dense), dense_as_csr(dense)
+        assert got.shape == expected.shape and got.indices.dtype == expected.indices.dtype
+        assert np.array_equal(got.indptr, expected.indptr)
+        assert np.array_equal(got.indices, expected.indices)
+        assert np.array_equal(got.data, expected.data)
+
+
+@pytest.mark.parametrize("stack", [False, True])
+def test_fast_predict_proba_is_the_per_model_computation_to_the_bit(stack):
+    import scipy.sparse as sp
+    from sklearn.preprocessing import normalize
+
+    model = ClusterClassifier(cv=3, stack=stack).fit(*_hybrid_data())
+    X, _ = _hybrid_data(120, seed=2)
+    # the reference: scikit-learn's transform, scipy's matrices, one decision_function each
+    tfidf = sp.csr_matrix(model.vectorizer_.transform(list(X.texts)))
+    dense = normalize(X.embeddings.astype(np.float64))
+    Z = sp.hstack([sp.csr_matrix(dense), tfidf], format="csr")
+    if stack:
+        scores = np.column_stack([m.scores(Z) for m in model.base_models_])
+        Z = (scores - model.stack_mean_) / model.stack_scale_
+    expected = np.clip(np.column_stack([m.proba(Z) for m in model.models_]), 0.0, 1.0)
+    assert np.array_equal(model.predict_proba(X), expected)

@@ -369,3 +369,61 @@ def test_text_hash_is_stable_and_sensitive():
 def test_prepare_text_is_deterministic():
     record = {"name": "Acme", "website_text": "A. B. C. A.", "sic_codes": ["62012"]}
     assert prepare_text(record, TITLES) == prepare_text(dict(record), TITLES)
+
+
+# --- speed: the ASCII fast paths give what the general regular expressions give ----------------
+
+FUZZ_PIECES = [
+    *["We", "use", "cookies", "Cookie", "policy", "accept", "all", "by", "continuing", "using"],
+    *["agree", "sign up", "subscribe", "for", "our", "newsletter", "your browser", "is out of"],
+    *["date", "enable", "JavaScript", "registered in England", "company no", "VAT", "reg.", "No"],
+    *["all rights reserved", "privacy", "Terms", "and", "&", "conditions", "of use", "skip to"],
+    *["main content", "back to top", "sitemap", "read more", "learn", "click here", "reject"],
+    *["allow", "manage", "preferences", "(c) 2024", "Copyright 2023", "copyright (c)", "gears"],
+    *["http://x.com/a", "WWW.Acme.co.uk", "a.b@c.com", "acme.io", "foo.INFO/x", "x.biz", "."],
+    *["!", "?", "...", " | ", " / ", " || ", "//", "-", "_", "*", ",", ";", ":", "\t", "\x0b"],
+    *["\x0c", "\x1c", "\x1f", "\x7f", "\x00", "\r\n", "\r", "\n", "  ", "a_b", "x1", "Ltd."],
+]
+
+
+def _fuzz(rng: np.random.Generator, n: int) -> str:
+    pieces = rng.choice(FUZZ_PIECES, size=n)
+    gaps = rng.choice([" ", " ", "", ". ", "! ", "\n", "  "], size=n)
+    return "".join(p + g for p, g in zip(pieces, gaps, strict=True))
+
+
+def test_ascii_fast_paths_match_the_general_expressions():
+    rng = np.random.default_rng(0)
+    for _ in range(3000):
+        text = _fuzz(rng, int(rng.integers(0, 40)))
+        assert text.isascii()
+        plain = text.replace("<", "").replace("&", "")
+        general = tp._NEWLINES_RE.sub("\n", plain)
+        general = tp._CONTROL_RE.sub(" ", tp._INVISIBLE_RE.sub("", general))
+        assert normalise_text(plain, remove_links=False) == general
+        assert normalise_text(plain) == tp._remove_links(general)
+        for line in general.split("\n"):
+            assert tp._split_sentences(line) == tp._SENTENCE_SPLIT_RE.split(line)
+            assert tp._clean_sentence(line) == tp._clean_sentence_general(line)
+            assert tp._key(line) == tp._KEY_RE.sub("", line.casefold())
+            assert tp._count_units(line) == len(tp._UNIT_RE.findall(line))
+
+
+def test_long_website_is_cleaned_only_as_far_as_its_budget(monkeypatch: pytest.MonkeyPatch):
+    sentences = [f"We cut gears of size {i} for customers in Derby." for i in range(2000)]
+    record = {
+        "name": "Acme",
+        "filing_text": "Gear cutting. We cut gears of size 3 for customers in Derby.",
+        "website_text": " ".join(sentences),
+        "sic_codes": ["28150"],
+    }
+    whole = prepare_text(record, TITLES)
+    # what follows a website text that fills the budget changes nothing ...
+    for cut in (30, 31, 60):
+        shorter = prepare_text(record | {"website_text": " ".join(sentences[:cut])}, TITLES)
+        assert shorter == whole
+    # ... so it is not cleaned at all
+    cleaned = []
+    monkeypatch.setattr(tp, "_clean_sentence", lambda s: cleaned.append(s) or s)
+    prepare_text(record, TITLES)
+    assert len(cleaned) < 40

@@ -149,6 +149,10 @@ class BaseEmbedder:
     dim: int
     max_tokens: int
     model_dir: Path
+    cache_worthwhile: bool = True
+    """Whether a batch job keeps this embedder's vectors in the persistent embedding cache by
+    default (``batch.cache: auto``, see :func:`clusters.batch.engine.cache_enabled`): true
+    when a vector costs far more to compute than to store and read back."""
 
     def encode(
         self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False

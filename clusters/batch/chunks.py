@@ -2,9 +2,14 @@
 
 :func:`classify_frame` is the computation of :meth:`ClusterModel.predict_frame` (texts →
 vectors → probabilities → PREDICTIONS rows), but it embeds through the cache in slices and
-reports what the cache saved. :func:`commit_chunk` writes the chunk's rejects and review
-candidates (side files under ``_state/``) and then its part file, each atomically: the part
-file is the chunk's commit point, the journal entry written after it records the chunk done.
+reports what the cache saved (without a cache, see
+:func:`clusters.batch.engine.cache_enabled`, each distinct text of the chunk is still
+embedded once). The text preparation (:func:`classifier.text.prepare_texts`), TF-IDF
+features and scoring (:meth:`ClusterClassifier.predict_proba`) it calls have fast paths
+that give the same bytes as the plain computation, so predictions do not depend on them.
+:func:`commit_chunk` writes the chunk's rejects and review candidates (side files under
+``_state/``) and then its part file, each atomically: the part file is the chunk's commit
+point, the journal entry written after it records the chunk done.
 """
 
 from __future__ import annotations
