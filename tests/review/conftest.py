@@ -16,7 +16,7 @@ import pytest
 
 from clusters.review.db import Database
 
-POSTGRES_ENV = "CLUSTERS_TEST_POSTGRES_URL"
+POSTGRES_ENV = "REVIEW_TEST_POSTGRES_URL"
 MODEL = "company-clusters/v1"
 CLUSTERS = ["medtech", "space-tech", "ai-data", "food-drink", "rail"]
 

@@ -1,6 +1,6 @@
 """The review store: migrations, queue leasing, decisions and the audit trail.
 
-Runs on SQLite always and on PostgreSQL when ``CLUSTERS_TEST_POSTGRES_URL`` names a server.
+Runs on SQLite always and on PostgreSQL when ``REVIEW_TEST_POSTGRES_URL`` names a server.
 """
 
 from __future__ import annotations
