@@ -15,10 +15,10 @@ One job = one input (see :mod:`clusters.batch.inputs`), one model, one output di
    written to a temporary file, fsync-ed and renamed into place; last, the journal entry.
 
 Where the time goes (``scripts/bench_batch.py``, 2 shared cores): with MiniLM, embedding is
-~99% of a cold run, so a warm rerun costs about what its changed texts cost to embed. With
-the static tier, a cold run splits into embedding ~45% (mostly wordpiece tokenising), text
-preparation ~25%, TF-IDF features and scoring ~15%, the cache ~5% and reading, screening
-and commits the rest; a warm rerun skips the embedding of unchanged texts only.
+~99% of a cold run, and ~90% of a rerun after 5% of the texts changed (its changed texts;
+the rest is preparing, scoring and writing every row). With the static tier (no cache by
+default), embedding is ~40% of a run (mostly wordpiece tokenising), text preparation ~33%,
+TF-IDF features and scoring ~16%, reading, screening, validation and commits ~10%.
 
 So a job killed at any instant and restarted with the same arguments redoes at most the
 chunk in flight, and ends with exactly one row per accepted input company. After the last
