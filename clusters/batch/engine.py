@@ -225,21 +225,9 @@ def run_batch(
     check_output(layout, single)
     layout.root.mkdir(parents=True, exist_ok=True)
     with job_lock(layout.lock):
-        state = load_state(layout)
-        if options.force and (state is not None or layout.is_job()):
-            logger.info("--force: discarding the earlier job in %s", layout.root)
-            clear_job(layout)
-            state = None
-        state = compatible_state(layout, state, identity, options)
-        if is_finished(layout, state, single):
-            logger.info("%s: job already finished; nothing to do (--force redoes it)", output)
-            return BatchResult(
-                layout,
-                single or layout.root,
-                read_manifest(layout.manifest),
-                skipped=True,
-                seconds=time.monotonic() - wall,
-            )
+        state, done = settle_job(layout, identity, options, single, output, wall)
+        if done is not None:
+            return done
         if model is None:
             from classifier.classify import resolve_model
 
@@ -261,6 +249,35 @@ def run_batch(
         result = job.run()
         result.resumed = resumed
         return result
+
+
+def settle_job(
+    layout: JobLayout,
+    identity: JobIdentity,
+    options: BatchOptions,
+    single: Path | None,
+    output: Path | str,
+    wall: float,
+) -> tuple[JobState | None, BatchResult | None]:
+    """The job's state before it runs (discarded under ``--force``, refused when
+    incompatible), and the result to return at once when the job is finished already."""
+    state = load_state(layout)
+    if options.force and (state is not None or layout.is_job()):
+        logger.info("--force: discarding the earlier job in %s", layout.root)
+        clear_job(layout)
+        state = None
+    state = compatible_state(layout, state, identity, options)
+    if is_finished(layout, state, single):
+        logger.info("%s: job already finished; nothing to do (--force redoes it)", output)
+        done = BatchResult(
+            layout,
+            single or layout.root,
+            read_manifest(layout.manifest),
+            skipped=True,
+            seconds=time.monotonic() - wall,
+        )
+        return state, done
+    return state, None
 
 
 def is_finished(layout: JobLayout, state: JobState | None, single: Path | None) -> bool:

@@ -71,11 +71,11 @@ from clusters.batch.engine import (
     clear_job,
     compatible_state,
     describe_cache,
-    is_finished,
     model_facts,
+    settle_job,
 )
 from clusters.batch.layout import JobLayout, is_single_file, layout_for, prediction_files
-from clusters.batch.manifest import build_manifest, read_manifest
+from clusters.batch.manifest import build_manifest
 from clusters.batch.outputs import write_csv, write_parts_as_file
 from clusters.batch.spark_input import SparkInput, describe_input, local_path, read_input
 from clusters.batch.spark_model import ShippedModel, download_model, ship_model
@@ -104,7 +104,7 @@ from clusters.batch.spark_stages import (
     id_schema,
     scored_schema,
 )
-from clusters.batch.state import ChunkRecord, JobIdentity, JobState, load_state, now, save_state
+from clusters.batch.state import ChunkRecord, JobIdentity, JobState, now, save_state
 from clusters.config import Settings, get_settings
 from clusters.contracts import PREDICTIONS, PROBABILITY_PREFIX, REJECT_COLUMNS
 from clusters.review_queue import QUEUE_COLUMNS
@@ -202,21 +202,9 @@ def run_batch_spark(
             model_version=registered_version(model_uri, settings),
             model_uri=model_uri,
         )
-        state = load_state(layout)
-        if options.force and (state is not None or layout.is_job()):
-            logger.info("--force: discarding the earlier job in %s", layout.root)
-            clear_job(layout)
-            state = None
-        state = compatible_state(layout, state, identity, options)
-        if is_finished(layout, state, single):
-            logger.info("%s: job already finished; nothing to do (--force redoes it)", output)
-            return BatchResult(
-                layout,
-                single or layout.root,
-                read_manifest(layout.manifest),
-                skipped=True,
-                seconds=time.monotonic() - wall,
-            )
+        state, done = settle_job(layout, identity, options, single, output, wall)
+        if done is not None:
+            return done
         spark = session()
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="clusters-model-")))
         model, bundle = download_model(model_uri, settings, folder)
