@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,11 +72,23 @@ class CacheStats:
 class EmbeddingCache:
     """SQLite-backed store of embedding vectors."""
 
+    def _wal_mode(self, tries: int = 50) -> None:
+        """Switch to WAL. Switching skips SQLite's busy handler, so when several processes
+        (e.g. Spark's Python workers) open a new cache at once, the losers wait and retry."""
+        for attempt in range(tries):
+            try:
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == tries - 1:
+                    raise
+                time.sleep(0.1)
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(self.path, timeout=60)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._wal_mode()
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.executescript(_SCHEMA)
         self._legacy = (
