@@ -156,11 +156,27 @@ class ClusterModel:
         found and the nearest labelled examples that support it."""
         vectors = self.embed([text], [f"explain:{hash(text)}"])
         proba = self.estimator.predict_proba(EmbeddedTexts([text], vectors))[0]
-        matcher = KeywordMatcher(self.taxonomy)
+        return self.explain_vector(text, vectors[0], proba, top, examples)
+
+    def explain_vector(
+        self,
+        text: str,
+        vector: np.ndarray,
+        proba: np.ndarray,
+        top: int = 3,
+        examples: int = 3,
+        matcher: KeywordMatcher | None = None,
+    ) -> list[dict]:
+        """:meth:`explain` from an embedding and probabilities already computed (no second
+        embedding pass: what the online API uses after a batch prediction)."""
+        matcher = matcher or KeywordMatcher(self.taxonomy)
+        vectors = np.asarray(vector)[None, :]
         out = []
         for j in np.argsort(-proba)[:top]:
             cid = self.cluster_ids[j]
-            neighbours = self.estimator.nearest_examples(vectors, int(j), k=examples)[0]
+            neighbours = (
+                self.estimator.nearest_examples(vectors, int(j), k=examples)[0] if examples else []
+            )
             out.append(
                 {
                     "cluster_id": cid,

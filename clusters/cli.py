@@ -155,6 +155,7 @@ from clusters import (  # noqa: E402  (stage commands)
     cli_model,
     cli_review,
     cli_scoring,
+    cli_serve,
 )
 
 app.command("run")(cli_model.run_command)
@@ -169,6 +170,7 @@ ingest_app.command("websites")(cli_acquire.websites_command)
 ingest_app.command("accounts")(cli_acquire.accounts_command)
 
 app.add_typer(cli_review.review_app, name="review")
+app.add_typer(cli_serve.serve_app, name="serve")
 
 
 if __name__ == "__main__":  # pragma: no cover

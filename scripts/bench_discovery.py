@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from bench_quality import DEFAULT_DATA
+from crunchbase import DEFAULT_DATA
 
 from classifier.cache import EmbeddingCache, embed_cached
 from classifier.embedders import get_embedder

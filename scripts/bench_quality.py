@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -33,25 +34,8 @@ from classifier.estimator import ClusterClassifier, EmbeddedTexts
 from clusters.config import get_settings
 from training.metrics import evaluate
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/data/crunchbase_dev.csv.gz"
-
-
-def load(path: Path) -> tuple[list[str], np.ndarray, list[str]]:
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    text = (
-        frame["name"]
-        + ". "
-        + frame["full_description"].where(
-            frame["full_description"] != "", frame["short_description"]
-        )
-    ).tolist()
-    groups = frame["industry_groups"].map(lambda v: [g.strip() for g in v.split(",") if g.strip()])
-    names = sorted({g for gs in groups for g in gs})
-    index = {g: j for j, g in enumerate(names)}
-    Y = np.zeros((len(frame), len(names)), dtype=np.int8)
-    for i, gs in enumerate(groups):
-        Y[i, [index[g] for g in gs]] = 1
-    return text, Y, names
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from crunchbase import DEFAULT_DATA, dequantise, load, split  # noqa: E402
 
 
 def log_to_mlflow(table: pd.DataFrame, args, embedder_id: str, n_train: int, n_test: int) -> None:
@@ -136,6 +120,15 @@ def main() -> None:
         help="with --fine-tune: reuse the tuned model saved in this folder by an earlier run",
     )
     parser.add_argument(
+        "--vectors",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="also evaluate vectors made elsewhere (scripts/gpu_fine_tune.py: int8 codes, rows "
+        "in split order, train then test), alone and in the hybrid; repeatable",
+    )
+    parser.add_argument("--save-split", type=Path, help="write the split (npz) and stop")
+    parser.add_argument(
         "--variants",
         default="tfidf,embedding,hybrid,stacked",
         help="comma-separated subset of tfidf,embedding,hybrid,stacked to run",
@@ -143,14 +136,11 @@ def main() -> None:
     args = parser.parse_args()
 
     texts, Y, names = load(args.data)
-    rng = np.random.default_rng(args.seed)
-    order = rng.permutation(len(texts))
-    cut = int(0.8 * len(texts))
-    train_idx, test_idx = order[:cut], order[cut:]
-    if args.train:
-        train_idx = train_idx[: args.train]
-    if args.test:
-        test_idx = test_idx[: args.test]
+    train_idx, test_idx = split(len(texts), args.seed, args.train, args.test)
+    if args.save_split:
+        np.savez(args.save_split, train_idx=train_idx, test_idx=test_idx)
+        print(f"split saved to {args.save_split}")
+        return
     print(f"{len(train_idx)} train / {len(test_idx)} test companies, {len(names)} groups")
 
     embedder = get_embedder(args.embedder)
@@ -183,7 +173,23 @@ def main() -> None:
         tuned = fine_tuned_vectors(args, texts, Y, train_idx, needed, cache)
         variants += [
             (f"fine-tuned {args.embedder} + LR", "embedding", False, tuned),
-            (f"hybrid fine-tuned {args.embedder} + TF-IDF (product, fine_tune)", "hybrid", False, tuned),
+            (
+                f"hybrid fine-tuned {args.embedder} + TF-IDF (product, fine_tune)",
+                "hybrid",
+                False,
+                tuned,
+            ),
+        ]
+    for spec in args.vectors:
+        name, _, path = spec.partition("=")
+        codes = np.load(path)
+        if len(codes) != len(needed):
+            raise SystemExit(f"{path}: {len(codes)} rows, the split has {len(needed)}")
+        outside = np.zeros((len(texts), codes.shape[1]), dtype=np.float32)
+        outside[needed] = dequantise(codes)
+        variants += [
+            (f"{name} + LR", "embedding", False, outside),
+            (f"hybrid {name} + TF-IDF", "hybrid", False, outside),
         ]
     rows = []
     for label, features, stack, emb in variants:

@@ -14,7 +14,13 @@ from classifier.embedders import get_embedder
 from classifier.embedders.minilm_torch import default_minilm_dir
 from classifier.pyfunc import unwrap
 from clusters.config import get_settings
-from training.fine_tune import FineTuneParams, fine_tune_embedder, should_fine_tune
+from training.fine_tune import (
+    FineTuneParams,
+    fine_tune_embedder,
+    preset_params,
+    resolve_device,
+    should_fine_tune,
+)
 from training.train import train
 
 
@@ -25,6 +31,34 @@ def test_should_fine_tune_says_why_not():
     assert "disabled" in should_fine_tune("never", "minilm", 10**6, 2000)
     assert "cannot be fine-tuned" in should_fine_tune("always", "static", 10**6, 2000)
     assert "no trusted labels" in should_fine_tune("always", "minilm", 0, 2000)
+
+
+def test_fine_tune_device_auto_means_cuda_only_when_torch_sees_one():
+    import torch
+
+    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert resolve_device("cpu") == "cpu" and resolve_device("cuda:1") == "cuda:1"
+
+
+def test_device_presets_fill_only_what_is_not_set():
+    cpu, gpu = preset_params("cpu"), preset_params("cuda:1", max_tokens=192, seed=3)
+    assert (cpu.layers, cpu.epochs, cpu.max_tokens, cpu.device) == (2, 1.0, 128, "cpu")
+    assert (gpu.layers, gpu.epochs, gpu.max_tokens, gpu.device) == (6, 3.0, 192, "cuda:1")
+    assert gpu.seed == 3
+
+
+def test_fine_tune_device_setting_is_checked():
+    from clusters.config import ConfigError, load_settings
+
+    assert load_settings(env={}).training.fine_tune_device == "auto"
+    assert (
+        load_settings(
+            env={"CLUSTERS_TRAINING__FINE_TUNE_DEVICE": "cuda:0"}
+        ).training.fine_tune_device
+        == "cuda:0"
+    )
+    with pytest.raises(ConfigError, match="fine_tune_device"):
+        load_settings(env={"CLUSTERS_TRAINING__FINE_TUNE_DEVICE": "tpu"})
 
 
 def _separation(vectors: np.ndarray, Y: np.ndarray) -> float:
@@ -67,6 +101,10 @@ def test_training_with_fine_tune_is_tracked_and_bundles_the_tuned_model(toy, mon
     params = MlflowClient(get_settings().mlflow_uri).get_run(result.run_id).data.params
     assert params["fine_tuned"] == "yes"
     assert params["embedder_id"] != get_embedder("minilm").id
+    assert params["fine_tune_epochs"] == "2.0", "the setting given wins over the preset"
+    preset = preset_params(resolve_device("auto"))
+    assert params["fine_tune_layers"] == str(preset.layers), "unset: the device's preset"
+    assert params["fine_tune_device"] == preset.device
 
     model = unwrap(mlflow.pyfunc.load_model("models:/tuned@champion"))
     assert model.embedder.id == params["embedder_id"], "the tuned weights travel in the bundle"

@@ -40,7 +40,13 @@ from clusters.contracts import join_labels
 from clusters.taxonomy import Taxonomy, load_taxonomy
 from training import cold_start
 from training.baselines import sic_baseline, tfidf_baseline
-from training.fine_tune import FineTuneParams, FineTuneReport, fine_tune_embedder, should_fine_tune
+from training.fine_tune import (
+    FineTuneReport,
+    fine_tune_embedder,
+    preset_params,
+    resolve_device,
+    should_fine_tune,
+)
 from training.labels import LabelSet, load_label_files
 from training.metrics import Evaluation, evaluate
 from training.plots import pr_curves, reliability_diagram
@@ -289,7 +295,12 @@ def train(
         mlflow.log_param("fine_tuned", "yes" if tuned else "no")
         if tuned is not None:
             mlflow.log_params(
-                {"fine_tune_layers": cfg.fine_tune_layers, "fine_tune_epochs": cfg.fine_tune_epochs}
+                {
+                    "fine_tune_layers": tuned.params.layers,
+                    "fine_tune_epochs": tuned.params.epochs,
+                    "fine_tune_max_tokens": tuned.params.max_tokens,
+                    "fine_tune_device": tuned.params.device,
+                }
             )
             mlflow.log_metrics(
                 {
@@ -372,10 +383,11 @@ def _maybe_fine_tune(
         logger.info("no fine-tune: %s", reason)
         return None
     base = get_embedder(embedder_name)
-    params = FineTuneParams(
-        layers=cfg.fine_tune_layers,
-        epochs=cfg.fine_tune_epochs,
-        max_tokens=cfg.fine_tune_max_tokens,
+    params = preset_params(
+        resolve_device(cfg.fine_tune_device),
+        cfg.fine_tune_layers,
+        cfg.fine_tune_epochs,
+        cfg.fine_tune_max_tokens,
         seed=cfg.random_state,
     )
     key = hashlib.sha256(
@@ -384,7 +396,7 @@ def _maybe_fine_tune(
     out = settings.paths.cache_dir / "fine-tuned" / key
     if (out / "modules.json").is_file():
         logger.info("fine-tune: reusing %s", out)
-        return FineTuneReport(out, n, 0, 0.0, float("nan"), float("nan"))
+        return FineTuneReport(out, n, 0, 0.0, float("nan"), float("nan"), params)
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     report = fine_tune_embedder(base.model_dir, trusted_train.texts, trusted_train.Y, tmp, params)

@@ -35,6 +35,8 @@ class MiniLMTorchEmbedder(BaseEmbedder):
 
     Args:
         model_dir: a sentence-transformers model directory; default: the packaged MiniLM.
+        device: torch device (``cpu`` by default; ``cuda`` where a GPU is present: vectors
+            then differ from the CPU's in the last float digits, under the same id).
 
     Example:
         >>> emb = MiniLMTorchEmbedder()  # doctest: +SKIP
@@ -44,7 +46,7 @@ class MiniLMTorchEmbedder(BaseEmbedder):
 
     name = "minilm"
 
-    def __init__(self, model_dir: Path | None = None) -> None:
+    def __init__(self, model_dir: Path | None = None, device: str = "cpu") -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else default_minilm_dir()
         if not (self.model_dir / "modules.json").is_file():
             raise EmbedderNotAvailableError(
@@ -56,7 +58,7 @@ class MiniLMTorchEmbedder(BaseEmbedder):
         threads = cpu_threads()
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
-        self._model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
+        self._model = SentenceTransformer(str(self.model_dir), device=device, local_files_only=True)
         self._model.eval()
         self.max_tokens = int(self._model.max_seq_length)
         self.dim = int(self._model.get_embedding_dimension())
