@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
-from test_training import FOOD, MEDTECH, OTHER, SPACE, TOY_TAXONOMY, _labels
+from test_training import FOOD, MEDTECH, OTHER, SPACE, train_toy_store
 from typer.testing import CliRunner
 
 from clusters import config
@@ -34,25 +34,7 @@ EXACT_COLUMNS = ["company_id", "labels", "top_label", "needs_review", "model_ver
 @pytest.fixture(scope="session")
 def toy_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An MLflow store holding a trained 3-cluster toy model ``toy`` (trained once)."""
-    from training.train import train
-
-    root = tmp_path_factory.mktemp("toy_store")
-    (root / "toy.yaml").write_text(TOY_TAXONOMY)
-    rows = (
-        [(t, "space") for t in SPACE]
-        + [(t, "medtech") for t in MEDTECH]
-        + [(t, "food") for t in FOOD]
-        + [(t, "") for t in OTHER]
-    )
-    labels = _labels(rows, root / "labels.csv")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
-        patch.setenv("CLUSTERS_PATHS__CACHE_DIR", str(root / "cache"))
-        patch.setenv("CLUSTERS_PATHS__OUTPUT_DIR", str(root / "outputs"))
-        config.set_settings(None)
-        train(root / "toy.yaml", [labels], model_name="toy")
-    config.set_settings(None)
-    return root
+    return train_toy_store(tmp_path_factory.mktemp("toy_store"), "toy")
 
 
 @pytest.fixture(scope="session")

@@ -101,16 +101,37 @@ def _labels(rows: list[tuple[str, str]], path: Path) -> Path:
     return path
 
 
+TOY_ROWS = (
+    [(t, "space") for t in SPACE]
+    + [(t, "medtech") for t in MEDTECH]
+    + [(t, "food") for t in FOOD]
+    + [(t, "") for t in OTHER]
+)
+"""The toy labelled companies: (text, cluster id or "" for a negative)."""
+
+
+def train_toy_store(root: Path, model_name: str) -> Path:
+    """Train the toy model (MiniLM) as ``model_name`` in an MLflow store under ``root``
+    (``mlflow.db``; cache and outputs beside it) and return ``root``. For session fixtures."""
+    from clusters import config
+
+    (root / "toy.yaml").write_text(TOY_TAXONOMY)
+    labels = _labels(list(TOY_ROWS), root / "labels.csv")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+        patch.setenv("CLUSTERS_PATHS__CACHE_DIR", str(root / "cache"))
+        patch.setenv("CLUSTERS_PATHS__OUTPUT_DIR", str(root / "outputs"))
+        config.set_settings(None)
+        train(root / "toy.yaml", [labels], model_name=model_name)
+    config.set_settings(None)
+    return root
+
+
 @pytest.fixture
 def toy(tmp_path: Path) -> dict[str, Path]:
     taxonomy = tmp_path / "toy.yaml"
     taxonomy.write_text(TOY_TAXONOMY)
-    rows = (
-        [(t, "space") for t in SPACE]
-        + [(t, "medtech") for t in MEDTECH]
-        + [(t, "food") for t in FOOD]
-        + [(t, "") for t in OTHER]
-    )
+    rows = list(TOY_ROWS)
     good = _labels(rows, tmp_path / "labels.csv")
     rng = np.random.default_rng(0)
     shuffled = [lab for _, lab in rows]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from test_training import FOOD, MEDTECH, OTHER, SPACE, TOY_TAXONOMY, _labels
+from test_training import train_toy_store
 
 from clusters import config
 from clusters.config import Settings, load_settings
@@ -20,24 +20,7 @@ CHAMPION_URI = f"models:/{MODEL_NAME}@champion"
 @pytest.fixture(scope="session")
 def serve_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An MLflow store holding the 3-cluster toy model ``toy-serve`` (MiniLM, trained once)."""
-    from training.train import train
-
-    root = tmp_path_factory.mktemp("serve_store")
-    (root / "toy.yaml").write_text(TOY_TAXONOMY)
-    rows = (
-        [(t, "space") for t in SPACE]
-        + [(t, "medtech") for t in MEDTECH]
-        + [(t, "food") for t in FOOD]
-        + [(t, "") for t in OTHER]
-    )
-    labels = _labels(rows, root / "labels.csv")
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in _store_env(root).items():
-            patch.setenv(key, value)
-        config.set_settings(None)
-        train(root / "toy.yaml", [labels], model_name=MODEL_NAME)
-    config.set_settings(None)
-    return root
+    return train_toy_store(tmp_path_factory.mktemp("serve_store"), MODEL_NAME)
 
 
 def _store_env(root: Path) -> dict[str, str]:
