@@ -82,7 +82,26 @@ def assert_same_predictions(a: pd.DataFrame, b: pd.DataFrame) -> None:
     np.testing.assert_allclose(a[probs].to_numpy(float), b[probs].to_numpy(float), atol=1e-5)
 
 
-def test_killed_job_resumes_to_the_result_of_a_clean_run(store, toy_model, tmp_path, monkeypatch):
+def _processes_running(marker: str) -> list[int]:
+    """Pids of live processes whose command line contains ``marker``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+                state = (entry / "stat").read_text().split(") ")[-1][:1]
+            except OSError:
+                continue
+            if marker in cmdline and state != "Z":
+                pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_killed_job_resumes_to_the_result_of_a_clean_run(
+    store, toy_model, tmp_path, monkeypatch, workers
+):
+    monkeypatch.setenv("CLUSTERS_BATCH__WORKERS", str(workers))
     source = tmp_path / "in.csv"
     companies(120).to_csv(source, index=False)
     out = tmp_path / "job"
@@ -117,6 +136,10 @@ def test_killed_job_resumes_to_the_result_of_a_clean_run(store, toy_model, tmp_p
         time.sleep(0.005)
     output = process.communicate(timeout=60)[0].decode(errors="replace")
     assert process.returncode == -signal.SIGKILL, output[-3000:]
+    deadline = time.monotonic() + 10
+    while _processes_running(str(out)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _processes_running(str(out)), "worker processes die with the job"
     state = json.loads(journal.read_text())
     assert not state["finished"] and 2 <= len(state["chunks"]) < 12
 
@@ -138,6 +161,38 @@ def test_killed_job_resumes_to_the_result_of_a_clean_run(store, toy_model, tmp_p
     assert clean.manifest["cache"]["hits"] == 0
     assert_same_predictions(read_predictions(out), read_predictions(tmp_path / "clean"))
     assert diff_datasets(out, tmp_path / "clean").churn_rate == 0.0
+
+
+def test_worker_processes_give_the_same_result_as_one(store, toy_model, tmp_path, monkeypatch):
+    source = tmp_path / "in.parquet"
+    companies(95).to_parquet(source, index=False)
+    one = run(source, tmp_path / "one", toy_model)
+    monkeypatch.setenv("CLUSTERS_BATCH__WORKERS", "3")
+    config.set_settings(None)
+    three = run(source, tmp_path / "three", toy_model)
+    assert three.chunks_processed == 10
+    assert three.manifest["rows"] == one.manifest["rows"]
+    assert three.manifest["clusters"] == one.manifest["clusters"]
+    assert three.manifest["cache"]["hits"] == 95, "workers read the cache the first run filled"
+    assert three.manifest["timing"]["processing_seconds"] > 0
+    assert_same_predictions(read_predictions(tmp_path / "one"), read_predictions(three.output))
+    queue = [pd.read_csv(r.layout.review_queue, dtype=str) for r in (one, three)]
+    pd.testing.assert_frame_equal(queue[0], queue[1])
+    # a fresh cache is filled by the workers (each with its own connection)
+    monkeypatch.setenv("CLUSTERS_PATHS__CACHE_DIR", str(tmp_path / "fresh-cache"))
+    config.set_settings(None)
+    filled = run(source, tmp_path / "filled", toy_model)
+    assert filled.manifest["cache"]["hits"] == 0 and filled.manifest["cache"]["size"] == 95
+
+
+def test_auto_workers_follow_the_embedder():
+    from clusters.batch.workers import workers_for
+
+    class Static:
+        single_threaded = True
+
+    assert workers_for(0, object()) == 1, "MiniLM and ONNX use every core already"
+    assert workers_for(0, Static()) >= 1 and workers_for(4, Static()) == 4
 
 
 def test_crash_between_part_commit_and_journal_is_redone(store, toy_model, tmp_path, monkeypatch):

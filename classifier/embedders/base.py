@@ -153,6 +153,9 @@ class BaseEmbedder:
     """Whether a batch job keeps this embedder's vectors in the persistent embedding cache by
     default (``batch.cache: auto``, see :func:`clusters.batch.engine.cache_enabled`): true
     when a vector costs far more to compute than to store and read back."""
+    single_threaded: bool = False
+    """Whether encoding keeps one core busy (so a batch job runs one worker process per core,
+    see :func:`clusters.batch.workers.workers_for`); false for backends that use every core."""
 
     def encode(
         self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False

@@ -48,6 +48,7 @@ class StaticEmbedder(BaseEmbedder):
     while the cache costs 15-90 us to store it (more as the cache grows: random inserts into
     its key index) and 1.1 KB of disk, and a rerun would still prepare and score every text:
     not worth it by default."""
+    single_threaded = True
 
     def __init__(self, model_dir: Path, fast: bool = True) -> None:
         self.model_dir = Path(model_dir)

@@ -29,7 +29,6 @@ from classifier.cache import CacheStats, EmbeddingCache, embed_cached
 from classifier.estimator import EmbeddedTexts
 from classifier.model import ClusterModel, predictions_frame
 from clusters.batch.commit import atomic_write_parquet
-from clusters.batch.inputs import Chunk
 from clusters.batch.layout import JobLayout
 from clusters.batch.outputs import write_csv
 from clusters.batch.screen import Screened
@@ -161,18 +160,19 @@ def commit_chunk(
 
 def process_chunk(
     model: ClusterModel,
-    chunk: Chunk,
+    index: int,
+    rows_read: int,
     screened: Screened,
     where: ChunkSettings,
     started: float,
 ) -> ChunkRecord:
-    """Classify and commit one chunk; returns its journal entry (``started``: when the
-    chunk's work began, from :func:`time.monotonic`)."""
+    """Classify and commit chunk ``index`` (``rows_read`` input rows, screened); returns its
+    journal entry (``started``: when the chunk's work began, from :func:`time.monotonic`)."""
     predictions, stats = classify_frame(model, screened.valid, where.cache, where.batch_size)
-    commit_chunk(where.layout, chunk.index, predictions, screened)
+    commit_chunk(where.layout, index, predictions, screened)
     return ChunkRecord(
-        index=chunk.index,
-        rows_read=len(chunk),
+        index=index,
+        rows_read=rows_read,
         rows_written=len(predictions),
         rows_rejected=len(screened.rejects),
         needs_review=int(predictions["needs_review"].sum()),

@@ -39,6 +39,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import time
@@ -56,7 +57,8 @@ from clusters.batch.manifest import build_manifest, read_manifest
 from clusters.batch.outputs import write_rejects, write_review_queue, write_single_file
 from clusters.batch.progress import Progress
 from clusters.batch.screen import SeenIds, screen_chunk
-from clusters.batch.state import JobIdentity, JobState, load_state, now, save_state
+from clusters.batch.state import ChunkRecord, JobIdentity, JobState, load_state, now, save_state
+from clusters.batch.workers import ChunkPool, can_fork, workers_for
 from clusters.config import BatchSettings, Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -355,7 +357,7 @@ class _Job:
         use = cache_enabled(self.options, self.settings, self.model.embedder)
         cache = EmbeddingCache(cache_path) if use else None
         try:
-            processed = self._loop(cache)
+            processed = self._loop(cache, cache_path)
             cache_facts = describe_cache(cache, cache_path, self.model)
         finally:
             if cache is not None:
@@ -364,7 +366,7 @@ class _Job:
         result.chunks_processed = processed
         return result
 
-    def _loop(self, cache: EmbeddingCache | None) -> int:
+    def _loop(self, cache: EmbeddingCache | None, cache_path: Path) -> int:
         """Process every chunk not committed yet; returns how many were processed."""
         layout, state = self.layout, self.state
         committed = {k for k in state.chunks if layout.part(k).is_file()}
@@ -375,35 +377,69 @@ class _Job:
         )
         seen = SeenIds()
         where = ChunkSettings(layout, cache, self.options.embed_batch_size)
-        processed = n_chunks = hits = lookups = 0
+        workers = workers_for(self.settings.batch.workers, self.model.embedder)
+        if workers > 1 and not can_fork():
+            logger.warning("batch.workers = %d needs fork(): running in-process", workers)
+            workers = 1
+        totals = {"processed": 0, "hits": 0, "lookups": 0}
+
+        last = [time.monotonic()]
+
+        def journal(record: ChunkRecord) -> None:
+            if pool is not None:  # chunks overlap: count the wall time since the last one
+                record = replace(record, seconds=round(time.monotonic() - last[0], 4))
+            last[0] = time.monotonic()
+            state.chunks[record.index] = record
+            save_state(layout, state)
+            totals["processed"] += 1
+            totals["hits"] += record.cache["hits"]
+            totals["lookups"] += record.cache["unique"]
+            hits, lookups = totals["hits"], totals["lookups"]
+            progress.advance(
+                record.rows_read, f"cache hits {hits / lookups:.0%}" if lookups else ""
+            )
+
+        n_chunks = 0
         tick = time.monotonic()
+        pool = (
+            ChunkPool(self.model, where, cache_path if cache else None, workers)
+            if workers > 1
+            else None
+        )
         try:
-            for chunk in iter_chunks(self.source, self.options.chunk_rows):
-                n_chunks = chunk.index + 1
-                screened = screen_chunk(chunk, self.source, seen)
-                record = state.chunks.get(chunk.index)
-                if record is not None and chunk.index in committed:
-                    if record.ids_digest != screened.ids_digest or record.rows_read != len(chunk):
-                        raise BatchStateError(
-                            f"the input changed since chunk {chunk.index} was committed (its "
-                            f"rows differ); rerun with --force to restart {layout.root}"
+            with pool or contextlib.nullcontext():
+                for chunk in iter_chunks(self.source, self.options.chunk_rows):
+                    n_chunks = chunk.index + 1
+                    screened = screen_chunk(chunk, self.source, seen)
+                    record = state.chunks.get(chunk.index)
+                    if record is not None and chunk.index in committed:
+                        if record.ids_digest != screened.ids_digest or record.rows_read != len(
+                            chunk
+                        ):
+                            raise BatchStateError(
+                                f"the input changed since chunk {chunk.index} was committed "
+                                f"(its rows differ); rerun with --force to restart {layout.root}"
+                            )
+                        tick = time.monotonic()
+                        continue
+                    if pool is not None:
+                        for done in pool.submit(chunk.index, len(chunk), screened, tick):
+                            journal(done)
+                    else:
+                        journal(
+                            process_chunk(
+                                self.model, chunk.index, len(chunk), screened, where, tick
+                            )
                         )
                     tick = time.monotonic()
-                    continue
-                record = process_chunk(self.model, chunk, screened, where, tick)
-                state.chunks[chunk.index] = record
-                save_state(layout, state)
-                processed += 1
-                hits += record.cache["hits"]
-                lookups += record.cache["unique"]
-                note = f"cache hits {hits / lookups:.0%}" if lookups else ""
-                progress.advance(len(chunk), note)
-                tick = time.monotonic()
+                if pool is not None:
+                    for done in pool.drain():
+                        journal(done)
         finally:
             progress.close()
         state.n_chunks = n_chunks
         self._drop_stale_chunks(n_chunks)
-        return processed
+        return totals["processed"]
 
     def _drop_stale_chunks(self, n_chunks: int) -> None:
         """Forget chunks past the end of the input (none unless files were tampered with)."""
