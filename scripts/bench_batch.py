@@ -139,8 +139,17 @@ def train_model(work: Path, embedder: str) -> str:
     return f"models:/{name}@champion"
 
 
-def classify(work: Path, source: Path, output: str, model: str, cache: str, chunk: int) -> dict:
-    """One ``clusters classify`` process; returns its manifest plus the process wall time."""
+def classify(
+    work: Path,
+    source: Path,
+    output: str,
+    model: str,
+    cache: str,
+    chunk: int,
+    settings: dict[str, str] | None = None,
+) -> dict:
+    """One ``clusters classify`` process (``settings``: extra ``CLUSTERS_*`` variables);
+    returns its manifest plus the process wall time."""
     start = time.perf_counter()
     done = subprocess.run(
         [
@@ -158,7 +167,7 @@ def classify(work: Path, source: Path, output: str, model: str, cache: str, chun
             str(chunk),
             "--no-progress",
         ],
-        env=environment(work, cache),
+        env={**environment(work, cache), **(settings or {})},
         capture_output=True,
         text=True,
         cwd=work,
@@ -236,6 +245,8 @@ def summary(manifest: dict) -> dict:
         "texts_embedded": manifest["cache"]["texts_embedded"],
         "hit_rate": manifest["cache"]["hit_rate"],
         "peak_rss_mb": manifest["memory"]["peak_rss_mb"],
+        "workers": manifest["memory"].get("workers", 1),
+        "worker_peak_rss_mb": manifest["memory"].get("worker_peak_rss_mb"),
         "cache_used": manifest["cache"]["path"] is not None,
     }
 
@@ -304,6 +315,21 @@ def main(argv: list[str] | None = None) -> dict:
             )
             print(json.dumps(scaling[-1]))
         results["static_scaling"] = scaling
+        n = args.static_rows[0]
+        logger.info("static: %d rows, one worker process", n)
+        one = summary(
+            classify(
+                work,
+                work / f"input-{n}",
+                f"static-{n}-w1",
+                model,
+                f"cache-s{n}-w1",
+                args.chunk_rows,
+                {"CLUSTERS_BATCH__WORKERS": "1"},
+            )
+        )
+        results["static_one_worker"] = one
+        print(json.dumps(one))
     results["projection_5_5m"] = project(results, work)
     report(results)
     if args.json:
@@ -363,9 +389,17 @@ def report(results: dict) -> None:
             f"peak RSS {r['cold']['peak_rss_mb']:.0f} MB"
         )
     for s in results.get("static_scaling", []):
+        workers = f", {s['workers']} workers (largest {s['worker_peak_rss_mb']:.0f} MB)"
         print(
             f"static {s['rows']:>8,} rows: {s['seconds']:7.1f} s, {s['rows_per_s']:7.0f} rows/s "
             f"(target >= 5,000), peak RSS {s['peak_rss_mb']:.0f} MB"
+            + (workers if s["workers"] > 1 else "")
+        )
+    one = results.get("static_one_worker")
+    if one:
+        print(
+            f"static {one['rows']:>8,} rows, one process: {one['rows_per_s']:7.0f} rows/s, "
+            f"peak RSS {one['peak_rss_mb']:.0f} MB"
         )
     scaling = results.get("static_scaling", [])
     if len(scaling) >= 2:

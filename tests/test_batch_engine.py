@@ -175,6 +175,8 @@ def test_worker_processes_give_the_same_result_as_one(store, toy_model, tmp_path
     assert three.manifest["clusters"] == one.manifest["clusters"]
     assert three.manifest["cache"]["hits"] == 95, "workers read the cache the first run filled"
     assert three.manifest["timing"]["processing_seconds"] > 0
+    assert three.manifest["memory"]["workers"] == 3 and one.manifest["memory"]["workers"] == 1
+    assert three.manifest["memory"]["worker_peak_rss_mb"] > 0
     assert_same_predictions(read_predictions(tmp_path / "one"), read_predictions(three.output))
     queue = [pd.read_csv(r.layout.review_queue, dtype=str) for r in (one, three)]
     pd.testing.assert_frame_equal(queue[0], queue[1])

@@ -347,6 +347,8 @@ class _Job:
     settings: Settings
     model_uri: str
     wall: float
+    workers: int = 1
+    """Worker processes of the last attempt (set by :meth:`_loop`)."""
 
     def run(self) -> BatchResult:
         if self.source.mode == BASE_MODE:
@@ -381,6 +383,7 @@ class _Job:
         if workers > 1 and not can_fork():
             logger.warning("batch.workers = %d needs fork(): running in-process", workers)
             workers = 1
+        self.workers = workers
         totals = {"processed": 0, "hits": 0, "lookups": 0}
 
         last = [time.monotonic()]
@@ -461,6 +464,7 @@ class _Job:
             cache=cache_facts,
             outputs=outputs,
             attempt_seconds=time.monotonic() - self.wall,
+            workers=self.workers,
         )
         data["review"].update(queue_rows=queued, queue_limit=self.options.review_limit)
         return data

@@ -20,9 +20,19 @@ from clusters.batch.layout import JobLayout
 from clusters.batch.state import FORMAT_VERSION, JobState, now
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports kilobytes)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Peak resident memory of this process so far (``RUSAGE_CHILDREN``: of its largest
+    finished child process), in MB (Linux reports kilobytes)."""
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
+
+
+def memory_facts(workers: int) -> dict[str, Any]:
+    """The manifest's ``memory``: the job process's peak RSS and, with worker processes, the
+    largest worker's (pages shared with the job process count in both)."""
+    facts: dict[str, Any] = {"peak_rss_mb": peak_rss_mb(), "workers": workers}
+    if workers > 1:
+        facts["worker_peak_rss_mb"] = peak_rss_mb(resource.RUSAGE_CHILDREN)
+    return facts
 
 
 def totals(state: JobState) -> dict[str, Any]:
@@ -63,6 +73,7 @@ def build_manifest(
     outputs: dict[str, str],
     attempt_seconds: float,
     status: str = "finished",
+    workers: int = 1,
 ) -> dict[str, Any]:
     """The manifest of a job from its journal and what the final attempt knows."""
     sums = totals(state)
@@ -114,7 +125,7 @@ def build_manifest(
             "counts": {cid: sums["clusters"].get(cid, 0) for cid in cluster_ids},
         },
         "outputs": outputs,
-        "memory": {"peak_rss_mb": peak_rss_mb()},
+        "memory": memory_facts(workers),
         "mlflow_run_id": state.mlflow_run_id,
     }
 
