@@ -124,6 +124,16 @@ def classify_command(
             show_default=False,
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Processes classifying chunks side by side (0 = auto: one per core for the "
+            "static tier, 1 otherwise) [default: settings batch.workers].",
+            show_default=False,
+        ),
+    ] = None,
     rejects: Annotated[
         Path | None,
         typer.Option(help="Where to write rejected rows (default: OUTPUT/rejects.csv)."),
@@ -200,6 +210,7 @@ def classify_command(
         progress=progress,
         review_limit=review_limit or None,
         use_cache=cache,
+        workers=workers,
     )
     try:
         report = classify_file(

@@ -185,6 +185,9 @@ def test_worker_processes_give_the_same_result_as_one(store, toy_model, tmp_path
     config.set_settings(None)
     filled = run(source, tmp_path / "filled", toy_model)
     assert filled.manifest["cache"]["hits"] == 0 and filled.manifest["cache"]["size"] == 95
+    # the option wins over the setting
+    single = run(source, tmp_path / "single", toy_model, workers=1)
+    assert single.manifest["memory"]["workers"] == 1
 
 
 def test_auto_workers_follow_the_embedder():

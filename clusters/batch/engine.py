@@ -92,6 +92,9 @@ class BatchOptions:
     :func:`cache_enabled`; it also dedupes texts across chunks; without it texts are
     deduplicated within a chunk only); ``False``: not at all."""
     log_to_mlflow: bool = True
+    workers: int | None = None
+    """Worker processes [default ``settings.batch.workers``; 0 = auto]: see
+    :mod:`clusters.batch.workers`."""
 
 
 @dataclass
@@ -379,7 +382,10 @@ class _Job:
         )
         seen = SeenIds()
         where = ChunkSettings(layout, cache, self.options.embed_batch_size)
-        workers = workers_for(self.settings.batch.workers, self.model.embedder)
+        setting = self.options.workers
+        workers = workers_for(
+            self.settings.batch.workers if setting is None else setting, self.model.embedder
+        )
         if workers > 1 and not can_fork():
             logger.warning("batch.workers = %d needs fork(): running in-process", workers)
             workers = 1
