@@ -234,6 +234,10 @@ def soak(process: subprocess.Popen, base: str, key: str, texts: list[str], secon
         f"{result['failures']} failed; RSS start {samples[0]:.0f} MB, end {samples[-1]:.0f} MB, "
         f"max {max(samples):.0f} MB ({len(samples)} samples)"
     )
+    tenths = [samples[round(k * (len(samples) - 1) / 10)] for k in range(11)]
+    print("  RSS at each tenth of the soak (MB): " + " ".join(f"{v:.0f}" for v in tenths))
+    half = samples[len(samples) // 2 :]
+    print(f"  second half: {half[0]:.0f} -> {half[-1]:.0f} MB (max {max(half):.0f})")
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
-from test_training import FOOD, MEDTECH, OTHER, SPACE, train_toy_store
+from test_training import FOOD, MEDTECH, OTHER, SPACE, point_at_store, train_toy_store
 from typer.testing import CliRunner
 
 from clusters import config
@@ -53,9 +53,7 @@ def toy_model(toy_store: Path):
 @pytest.fixture
 def store(toy_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point this test at the toy store (its cache and outputs stay per test)."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{toy_store / 'mlflow.db'}")
-    config.set_settings(None)
-    return toy_store
+    return point_at_store(toy_store, monkeypatch)
 
 
 def companies(n: int, edit: tuple[int, ...] = ()) -> pd.DataFrame:

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 from mlflow.tracking import MlflowClient
 from test_batch_engine import POOL, assert_same_predictions
-from test_training import FOOD, MEDTECH, OTHER, SPACE, TOY_TAXONOMY
+from test_training import FOOD, MEDTECH, OTHER, SPACE, TOY_TAXONOMY, point_at_store
 from typer.testing import CliRunner
 
 from clusters import config
@@ -126,9 +126,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def in_store(store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point this test at the toy store (cache and outputs stay per test)."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store / 'mlflow.db'}")
-    config.set_settings(None)
-    return store
+    return point_at_store(store, monkeypatch)
 
 
 def text_input(folder: Path) -> Path:

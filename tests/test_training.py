@@ -127,6 +127,16 @@ def train_toy_store(root: Path, model_name: str) -> Path:
     return root
 
 
+def point_at_store(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point this test's settings at the MLflow store under ``root`` (cache and outputs stay
+    per test) and return ``root``."""
+    from clusters import config
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    config.set_settings(None)
+    return root
+
+
 @pytest.fixture
 def toy(tmp_path: Path) -> dict[str, Path]:
     taxonomy = tmp_path / "toy.yaml"

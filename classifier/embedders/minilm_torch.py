@@ -17,6 +17,11 @@ from classifier.embedders.base import (
 logger = logging.getLogger(__name__)
 
 MODEL_NAME = "all-MiniLM-L6-v2"
+CPU_BATCH = 16
+"""Most texts per forward pass on a CPU. sentence-transformers pads each batch to its longest
+text; smaller batches waste less on padding and lose nothing in matrix efficiency on a CPU
+(measured on 2 cores: 58 -> 67 texts/s on 640 company texts, and 38 -> 59 texts/s on the 95
+changed texts of a warm rerun, for batches of 64 -> 16)."""
 
 
 def default_minilm_dir() -> Path:
@@ -58,6 +63,7 @@ class MiniLMTorchEmbedder(BaseEmbedder):
         threads = cpu_threads()
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
+        self.device = device
         self._model = SentenceTransformer(str(self.model_dir), device=device, local_files_only=True)
         self._model.eval()
         self.max_tokens = int(self._model.max_seq_length)
@@ -68,7 +74,7 @@ class MiniLMTorchEmbedder(BaseEmbedder):
     def _embed(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         return self._model.encode(
             texts,
-            batch_size=batch_size,
+            batch_size=min(batch_size, CPU_BATCH) if self.device == "cpu" else batch_size,
             show_progress_bar=show_progress,
             convert_to_numpy=True,
             normalize_embeddings=False,

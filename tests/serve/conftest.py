@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from test_training import train_toy_store
+from test_training import point_at_store, train_toy_store
 
 from clusters import config
 from clusters.config import Settings, load_settings
@@ -45,9 +45,7 @@ def loaded_holder(serve_store: Path):
 @pytest.fixture
 def store(serve_store: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point this test's settings at the toy store (cache and outputs stay per test)."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{serve_store / 'mlflow.db'}")
-    config.set_settings(None)
-    return serve_store
+    return point_at_store(serve_store, monkeypatch)
 
 
 @pytest.fixture
