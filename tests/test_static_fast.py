@@ -1,7 +1,7 @@
 """The static embedder's fast path gives model2vec's vectors to the bit, for every input.
 
-``FastStaticEncoder`` (word-level tokenization cache for ASCII texts, sparse pooling) must be
-indistinguishable from ``StaticModel.encode``: same token ids, same float16 vectors before
+``FastStaticEncoder`` (chunk-level tokenization cache, non-ASCII chunks included; sparse
+pooling) must be indistinguishable from ``StaticModel.encode``: same token ids, same float16 vectors before
 :func:`finalise`, so the same unit vectors after. Skips (saying how to build it) when
 ``models/`` lacks the static model.
 """
@@ -167,18 +167,158 @@ def test_fuzz(static):
 
 
 def test_fallback_texts(static):
-    texts = [
-        "Acme [PAD] Ltd",
-        "Acme [UNK] ltd",
-        "[UNK]",
+    whole = ["Acme [PAD] Ltd", "Acme [UNK] ltd", "[UNK]", "caf\u00e9 [unk]", "x\u2019s [Pad]"]
+    mixed = [
         "Caf\u00e9 and bistro",
         "We\u2019re engineers",
         "non\xa0breaking",
         "x\x85y",
         "\u00c9COLE",
     ]
-    assert not any(static._fast._is_fast(t) for t in texts)
+    fast = static._fast
+    assert all(fast._has_added_token(t) for t in whole)
+    assert not any(fast._has_added_token(t) or fast._is_fast(t) for t in mixed)
+    before = (fast.fallback_texts, fast.mixed_texts)
+    assert_same(static, whole + mixed)
+    # assert_same encodes twice through the fast path (encoder, then the public encode)
+    assert fast.fallback_texts - before[0] == 2 * len(whole)
+    assert fast.mixed_texts - before[1] == 2 * len(mixed)
+
+
+EDGE_TEXTS = [
+    "\u039f\u0394\u039f\u03a3",  # Greek capital sigma at a word end
+    "\u039f\u0394\u039f\u03a3 \u039f\u0394\u039f\u03a3.",
+    "\u03b1\u03a3 b \u03a3\u03b1 \u03a3",
+    " \u0301",  # a combining mark right after an ASCII space
+    "a \u0301b \u0301 c\u0301 \u0301\u0301",
+    "e\u0301 e\u0327\u0301 \u0327e",
+    "\u4e2d\u6587abc \u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8 x\u4e2dy",
+    "emoji \U0001f600 \U0001f600x x\U0001f600 \U0001f44d\U0001f3fd",
+    "zero\u200bwidth \u200b a\u200b \u200bb",
+    "\ufeffbom \ufeff x\ufeffy",
+    "\ufffd a\ufffdb \ufffd\ufffd",
+    "\xa0",
+    "\u2003\u3000\xa0",
+    " \xa0 \u2009 ",
+    "a\xa0b \xa0c d\xa0",
+    "\u0130stanbul \u0130 I\u0307 i\u0307",
+    "Stra\u00dfe STRASSE \u00df \u1e9e",
+    "\ufb01ne \ufb02ow \ufb00",
+    "\uff21\uff22\uff23 \uff41\uff42\uff43 \uff11\uff12",
+    "a\x0b\u00e9 \x0c\u00e9\x0c \x1c\u00e9\x1f \x85\u00e9\x85 \u00e9\x00x \x7f\u00e9",
+    "\u00e9\t\u00e9\n\u00e9\r\u00e9\r\n\t \u00e9",
+    "\u00e9" * 200,  # one long non-ASCII chunk (over 100 characters: [UNK])
+    "\u00e9" * 70 + " abc",  # one chunk too long to cache
+    "caf\u00e9" + " \u00e9t\u00e9" * 300,  # past the token window
+    "\u2018quoted\u2019 \u201cdouble\u201d \u2013 \u2014 \u00a3100 \u20ac5 \u2022 \u2026",
+    "\u0645\u0631\u062d\u0628\u0627 \u05e9\u05dc\u05d5\u05dd \u0928\u092e\u0938\u094d\u0924\u0947",
+    "\ud55c\uad6d\uc5b4 \u0e44\u0e17\u0e22 \u1100\u1161",
+    "\u212a \u212b \u2126 \u0345 \u1f80 \u0390",
+    "[PAD\u00e9] [\u00e9UNK] [UN\u212a]",
+    "CAF\u00c9 Caf\u00e9 caf\u00e9 CAF\u00e9 \u03a3\u0391\u03a3 \u00c9COLE \u00e9cole",
+]
+
+
+def test_non_ascii_edge_cases(static):
+    cut = [clip_text(t, static.max_tokens) for t in EDGE_TEXTS]
+    cut = [t[: static.max_tokens * static._model.median_token_length] for t in cut]
+    assert static._fast.token_ids(cut) == static._model.tokenize(cut)
+    assert_same(static, EDGE_TEXTS)
+
+
+def test_long_non_ascii_chunks_are_not_cached(static):
+    encoder = FastStaticEncoder(static._model, max_tokens=static.max_tokens, max_chars=256 * 32)
+    texts = ["\u00e9" * 70 + " abc", "x" + "\u00e9" * 64, "\u00e9" * 64]
+    reference = static._embed_model2vec(texts, 1024, False)
+    for _ in range(2):
+        assert encoder.encode(texts).tobytes() == reference.tobytes()
+    assert set(encoder._cache) - {"\x01"} == {"abc", "\u00e9" * 64}
+
+
+NON_ASCII = list("\u2019\u201c\u201d\u2013\u2014\u00a3\u00e9\xa0\x85\u200b\ufeff\u00df\u0130\ufb01")
+NON_ASCII += ["\u03a3", "\u039f\u0394\u039f\u03a3", "\uff21", "\u4e2d", "\U0001f600", "\u0301"]
+RANGES = [
+    (0x80, 0xFF),  # Latin-1 (controls, \x85, \xa0 included)
+    (0x100, 0x24F),  # Latin Extended
+    (0x370, 0x3FF),  # Greek
+    (0x400, 0x4FF),  # Cyrillic
+    (0x4E00, 0x4E80),  # CJK
+    (0x2000, 0x206F),  # General Punctuation (Zs spaces, \u200b, bidi controls)
+    (0x300, 0x36F),  # combining marks
+    (0x3000, 0x303F),  # CJK punctuation, ideographic space
+    (0xFF00, 0xFF5E),  # fullwidth forms
+    (0x1F300, 0x1F64F),  # emoji
+]
+ZS = "\xa0\u1680\u2000\u2001\u2002\u2003\u2009\u200a\u202f\u205f\u3000"
+
+
+def non_ascii_fuzz_texts(n: int, seed: int = 0) -> list[str]:
+    """ASCII fuzz texts with non-ASCII characters and words put anywhere, chunk edges included."""
+    rng = random.Random(seed)
+    out = []
+    for base in fuzz_texts(n, seed=seed + 100):
+        text = base
+        for _ in range(rng.choice([0, 1, 1, 2, 3, 5, 10, 30])):
+            r = rng.random()
+            if r < 0.35:
+                piece = rng.choice(NON_ASCII)
+            elif r < 0.75:
+                lo, hi = rng.choice(RANGES)
+                piece = "".join(chr(rng.randint(lo, hi)) for _ in range(rng.randint(1, 4)))
+            elif r < 0.85:
+                piece = rng.choice(ZS + "\x0b\x0c\x1c\x1d\x1e\x1f\x85\x00\x7f")
+            else:
+                piece = "".join(rng.choice(NON_ASCII) for _ in range(rng.randint(1, 6)))
+            spaces = [i for i, c in enumerate(text) if c in " \t\n\r"]
+            if spaces and rng.random() < 0.5:  # at a chunk edge
+                at = rng.choice(spaces) + rng.choice([0, 1])
+            else:
+                at = rng.randint(0, len(text))
+            text = text[:at] + piece + text[at:]
+        if text.isascii() and rng.random() < 0.8:
+            text += " " + rng.choice(NON_ASCII)
+        out.append(text)
+    return out
+
+
+def test_fuzz_non_ascii(static):
+    texts = non_ascii_fuzz_texts(4000, seed=3)
+    assert sum(not t.isascii() for t in texts) > 3000
+    untruncated = static._fast._word_tokenizer.encode_batch(texts[:400], add_special_tokens=False)
+    assert sum(len(e.ids) > 256 for e in untruncated) > 10
     assert_same(static, texts)
+    cut = [t[: static.max_tokens * static._model.median_token_length] for t in texts[:1000]]
+    assert static._fast.token_ids(cut) == static._model.tokenize(cut)
+
+
+CRUNCHBASE = ROOT.parent / "shared/data/crunchbase_dev.csv.gz"
+
+
+def test_crunchbase_texts(static):
+    if not CRUNCHBASE.exists():
+        pytest.skip(f"{CRUNCHBASE} not present")
+    frame = pd.read_csv(CRUNCHBASE, dtype=str, keep_default_na=False, nrows=4000)
+    description = frame["full_description"].where(
+        frame["full_description"] != "", frame["short_description"]
+    )
+    texts = (frame["name"] + ". " + description).tolist()
+    assert sum(not t.isascii() for t in texts) > 100
+    assert_same(static, texts)
+
+
+def test_non_ascii_texts_take_the_chunk_path(static):
+    encoder = FastStaticEncoder(static._model, max_tokens=static.max_tokens, max_chars=256 * 32)
+    texts = [t for t in demo_texts() if not t.isascii()]
+    texts += non_ascii_fuzz_texts(200, seed=4)
+    cut = encoder.max_chars
+    texts = [t for t in texts if not (t[:cut].isascii() or encoder._has_added_token(t[:cut]))]
+    encoder.encode(texts)
+    assert encoder.fallback_texts == 0 and encoder.mixed_texts == len(texts)
+    calls = []
+    real = encoder._fallback_ids
+    encoder._fallback_ids = lambda part: calls.append(len(part)) or real(part)
+    encoder.encode(texts + ["Acme [PAD] Ltd"])
+    assert calls == [1] and encoder.fallback_texts == 1
 
 
 def test_token_ids_match_model2vec(static):

@@ -4,19 +4,24 @@ model2vec's ``StaticModel.encode`` spends most of its time in the Rust tokenizer
 630-character company text on one core) and the rest in a float16 gather-and-mean per length
 bucket. :class:`FastStaticEncoder` gives bit-identical vectors much faster:
 
-* **Word cache.** For a pure-ASCII text the BERT tokenizer is a composition of steps we can
-  reproduce exactly in Python: the ``BertNormalizer`` (``clean_text``) deletes control
-  characters (0x00-0x08, 0x0b, 0x0c, 0x0e-0x1f, 0x7f: Unicode ``Cc`` except tab, newline and
-  carriage return, which become spaces) and lowercases (accent stripping and Chinese-character
-  spacing do nothing to ASCII); the ``BertPreTokenizer`` splits on whitespace and makes every
-  ASCII punctuation character (every printable character that is not a letter or digit) a word
-  of its own, never looking past whitespace; ``WordPiece`` then tokenizes each word alone. So a
-  text's ids are the concatenation of the ids of its whitespace-separated chunks ("acme,",
-  "co.uk"), and the ids of each distinct chunk are asked of the real tokenizer once and cached
-  (bounded: the cache is emptied when it outgrows ``max_words``; chunks over
-  ``MAX_CACHED_CHARS`` are never cached).
-  Texts with any non-ASCII character, or that contain an added token (``[PAD]``, ``[UNK]``,
-  which the tokenizer matches in the raw text), take the real tokenizer exactly as before.
+* **Word cache.** The BERT tokenizer is a composition of steps that never look across ASCII
+  whitespace: the ``BertNormalizer`` works character by character (``clean_text`` deletes
+  control characters, Unicode ``Cc``/``Cf``/... and U+FFFD, except tab, newline and carriage
+  return, which become spaces like every other whitespace; ``handle_chinese_chars`` pads CJK
+  ideographs with spaces; accents are stripped by NFD then dropping ``Mn``, which reorders
+  combining marks only between starters; lowercasing is per character: Rust's
+  ``char::to_lowercase``, so no final-sigma context); the ``BertPreTokenizer`` splits on
+  whitespace and makes every punctuation character a word of its own, never looking past
+  whitespace; ``WordPiece`` then tokenizes each word alone. So a text's ids are the
+  concatenation of the ids of its chunks, cut at " ", tab, newline and carriage return only
+  ("acme,", "co.uk", "caf\u00e9"), and the ids of each distinct chunk are asked of the real
+  tokenizer once and cached (bounded: the cache is emptied when it outgrows ``max_words``;
+  chunks over ``MAX_CACHED_CHARS`` are never cached). Texts are first cleaned of ASCII
+  control characters (as ``clean_text`` would) and their ASCII letters lowercased; a pure-ASCII
+  chunk is then exactly what the tokenizer sees, a chunk with non-ASCII characters is given to
+  the tokenizer as it is (see :meth:`FastStaticEncoder._mixed_ids`).
+  Texts that contain an added token in any case (``[PAD]``, ``[UNK]``, which the tokenizer
+  matches in the raw text) take the real tokenizer whole, as model2vec does.
   Then, as in model2vec: keep the first ``max_tokens`` ids, drop the unknown-token ids.
 * **Pooling.** One sparse (texts x vocabulary) matrix, one entry per token in text order, times
   the float32 embedding: each row is the float32 sum of its tokens' vectors added one after
@@ -35,7 +40,8 @@ import json
 import logging
 import re
 from collections.abc import Sequence
-from itertools import chain
+from itertools import chain, compress, repeat
+from operator import is_
 
 import numpy as np
 
@@ -115,7 +121,13 @@ class FastStaticEncoder:
         word_tokenizer.no_padding()
         self._word_tokenizer = word_tokenizer
         added = json.loads(model.tokenizer.to_str()).get("added_tokens") or []
-        self._added = tuple(sorted({t["content"].lower() for t in added if t.get("content")}))
+        contents = {t["content"] for t in added if t.get("content")}
+        self._added = tuple(sorted(contents | {c.lower() for c in contents}))
+        self._added_all_bracketed = all(c.startswith("[") for c in contents)
+        self.fallback_texts = 0
+        """Texts tokenized whole by the real tokenizer so far (those with an added token)."""
+        self.mixed_texts = 0
+        """Non-ASCII texts taken chunk by chunk so far."""
         self._ints = list(range(self._vocab_size))  # shared int objects keep the cache small
         self._cache: dict[str, tuple[int, ...]] = {_SEP: (_SEP_ID,)}
 
@@ -141,24 +153,34 @@ class FastStaticEncoder:
 
     # --- tokenization ---------------------------------------------------------------------
 
-    def _is_fast(self, text: str) -> bool:
-        if not text.isascii():
+    def _has_added_token(self, text: str) -> bool:
+        """Whether ``text`` may hold an added token (any case): such texts go through whole."""
+        if not self._added or (self._added_all_bracketed and "[" not in text):
             return False
-        if "[" in text and self._added:
-            lowered = text.lower()
-            return not any(token in lowered for token in self._added)
-        return True
+        lowered = text.lower()
+        return any(token in text or token in lowered for token in self._added)
+
+    def _is_fast(self, text: str) -> bool:
+        """Pure ASCII and no added token: the vectorised chunk path."""
+        return text.isascii() and not self._has_added_token(text)
 
     def _word_ids(self, words: set[str]) -> dict[str, tuple[int, ...]]:
         """Ids of each word from the real tokenizer; adds them to the (bounded) cache.
 
-        The words go through the tokenizer as one space-separated string (twice as fast as
+        ASCII words go through the tokenizer as one space-separated string (twice as fast as
         one input per word, and the same ids: whitespace ends every pre-token); the token
-        offsets say which word each id belongs to.
+        offsets say which word each id belongs to. Non-ASCII words go one input each (no
+        reliance on offsets, which the normaliser may stretch).
         """
         words.discard(_SEP)
-        ordered = sorted(words)
+        ordered = sorted(w for w in words if w.isascii())
+        raw = sorted(w for w in words if not w.isascii())
         new: dict[str, tuple[int, ...]] = {}
+        if raw:  # raw non-ASCII chunks: one input each, no offset arithmetic needed
+            ints = self._ints
+            encodings = self._word_tokenizer.encode_batch_fast(raw, add_special_tokens=False)
+            for word, encoding in zip(raw, encodings, strict=True):
+                new[word] = tuple([ints[i] for i in encoding.ids])
         if ordered:
             starts = np.cumsum([0] + [len(w) + 1 for w in ordered[:-1]])
             encoding = self._word_tokenizer.encode(" ".join(ordered), add_special_tokens=False)
@@ -188,17 +210,42 @@ class FastStaticEncoder:
         ("acme," or "co.uk"): whitespace always ends a BERT pre-token and punctuation splitting
         does not look past it, so a text's ids are its chunks' ids in order.
         """
-        n = len(texts)
-        if n == 0:
+        if not texts:
             return np.empty(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         if not " ".join(texts).isprintable():  # rare: tabs, newlines or control characters
             texts = [_CONTROL_RE.sub("", t) for t in texts]
         joined = _SEP_JOIN.join(texts)
-        words = (joined + _SEP_JOIN).lower().split()
+        return self._chunk_ids((joined + _SEP_JOIN).lower().split(), len(texts))
+
+    def _mixed_ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Same as :meth:`_ascii_ids` for texts with non-ASCII characters (no added token).
+
+        ``texts`` come with their ASCII control characters removed (as ``clean_text`` would),
+        and are cut only at " ", \\t, \\n and \\r, never at what ``str.split()`` also takes
+        for whitespace (\\x85, \\xa0, Unicode spaces: left to the tokenizer, inside their
+        chunk). The normaliser works character by character (clean_text, CJK spacing, NFD then
+        dropping ``Mn``, per-character lowercase) and these four stay whitespace, which ends
+        every pre-token, so a text's ids are its chunks' ids in order. ASCII letters are
+        lowercased (bytes-wise, nothing else changes): an ASCII chunk gets the ASCII path's key,
+        and in a non-ASCII chunk an ASCII letter's case changes nothing the tokenizer does (it
+        lowercases each character; NFD, accent stripping and CJK spacing leave ASCII letters
+        alone). A non-ASCII chunk goes to the real tokenizer so and is cached so: it holds a
+        non-ASCII character, so its key cannot be an ASCII chunk's.
+        """
+        if not texts:
+            return np.empty(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        joined = _SEP_JOIN.join(texts) + _SEP_JOIN
+        joined = joined.replace("\t", " ").replace("\n", " ").replace("\r", " ")
+        lowered = joined.encode("utf-8", "surrogatepass").lower()  # ASCII letters only
+        words = list(filter(None, lowered.decode("utf-8", "surrogatepass").split(" ")))
+        return self._chunk_ids(words, len(texts))
+
+    def _chunk_ids(self, words: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Ids of ``words`` (chunk keys, :data:`_SEP` after each of ``n`` texts), per text."""
         pieces = list(map(self._cache.get, words))
         if None in pieces:
-            new = self._word_ids({w for w, p in zip(words, pieces, strict=True) if p is None})
-            pieces = [new[w] if p is None else p for w, p in zip(words, pieces, strict=True)]
+            new = self._word_ids(set(compress(words, map(is_, pieces, repeat(None)))))
+            pieces = list(map(new.get, words, pieces))  # the new ids where the cache had none
         flat = np.fromiter(chain.from_iterable(pieces), dtype=np.int64)
         is_sep = flat == _SEP_ID
         ends = np.flatnonzero(is_sep)
@@ -214,7 +261,9 @@ class FastStaticEncoder:
         return flat[keep], counts
 
     def _fallback_ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Same as :meth:`_ascii_ids` through the real tokenizer (model2vec's ``tokenize``)."""
+        """Same as :meth:`_ascii_ids` through the real tokenizer (model2vec's ``tokenize``).
+
+        Only for texts holding an added token: counted in :attr:`fallback_texts`."""
         encodings = self._text_tokenizer.encode_batch_fast(list(texts), add_special_tokens=False)
         unk = self.unk_id
         ids = [[i for i in enc.ids if i != unk] for enc in encodings]
@@ -230,23 +279,37 @@ class FastStaticEncoder:
 
     def _ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         limit = self.max_chars
-        texts = [t[:limit] if len(t) > limit else t for t in texts]
-        fast = [i for i, t in enumerate(texts) if self._is_fast(t)]
-        if len(fast) == len(texts):
-            return self._ascii_ids(texts)
-        slow = sorted(set(range(len(texts))) - set(fast))
-        parts = {}
-        if fast:
-            parts["fast"] = (fast, *self._ascii_ids([texts[i] for i in fast]))
-        parts["slow"] = (slow, *self._fallback_ids([texts[i] for i in slow]))
-        counts = np.zeros(len(texts), dtype=np.int64)
-        per_text: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * len(texts)
-        for index, flat, part_counts in parts.values():
-            counts[index] = part_counts
-            bounds = np.concatenate([[0], np.cumsum(part_counts)])
-            for k, i in enumerate(index):
-                per_text[i] = flat[bounds[k] : bounds[k + 1]]
-        return np.concatenate(per_text), counts
+        raw = [t[:limit] if len(t) > limit else t for t in texts]
+        joined = " ".join(raw)
+        # What clean_text deletes first; an added token in the raw text is in these too.
+        cleaned = [_CONTROL_RE.sub("", t) for t in raw] if _CONTROL_RE.search(joined) else raw
+        has_added = list(map(self._has_added_token, cleaned))
+        if joined.isascii() and not any(has_added):
+            return self._ascii_ids(cleaned)
+        routes: dict[str, list[int]] = {"ascii": [], "mixed": [], "whole": []}
+        for i, text in enumerate(cleaned):
+            if has_added[i]:
+                routes["whole"].append(i)
+            else:
+                routes["ascii" if text.isascii() else "mixed"].append(i)
+        self.mixed_texts += len(routes["mixed"])
+        self.fallback_texts += len(routes["whole"])
+        parts = [
+            (index, *method([source[i] for i in index]))
+            for index, method, source in (
+                (routes["ascii"], self._ascii_ids, cleaned),
+                (routes["mixed"], self._mixed_ids, cleaned),
+                (routes["whole"], self._fallback_ids, raw),  # the tokenizer sees the raw text
+            )
+            if index
+        ]
+        order = np.concatenate([np.asarray(index, dtype=np.int64) for index, _, _ in parts])
+        part_counts = np.concatenate([c for _, _, c in parts])
+        counts = np.zeros(len(raw), dtype=np.int64)
+        counts[order] = part_counts
+        owner = np.repeat(order, part_counts)
+        flat = np.concatenate([f for _, f, _ in parts])[np.argsort(owner, kind="stable")]
+        return flat, counts
 
     # --- pooling --------------------------------------------------------------------------
 
