@@ -14,11 +14,16 @@ Security:
   links only for ``http(s)`` URLs (``rel="noopener noreferrer nofollow"``), and a strict
   Content-Security-Policy (scripts only from this server, no inline script or style) as a
   second line of defence;
+* failed logins are throttled per user name and per client address (token buckets in
+  memory, ``review.login_*`` settings): past the limit every attempt gets 429 with
+  ``Retry-After`` before the password is checked;
 * roles: analysts review; admins also manage users, export, correct and adjudicate.
 No ``from __future__ import annotations`` here: FastAPI reads the dependency annotations
 defined inside :func:`create_app` at definition time.
 """
 
+import logging
+import math
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +39,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from classifier.keywords import KeywordMatcher
 from clusters.config import Settings, get_settings
 from clusters.contracts import split_labels
+from clusters.ratelimit import RateLimiter
 from clusters.review import auth, decisions, queue, web
 from clusters.review.db import Database
 from clusters.review.stats import compute_stats
@@ -42,6 +48,7 @@ from clusters.taxonomy import Taxonomy, load_taxonomy
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "review_session"
 LOGIN_CSRF_COOKIE = "review_login_csrf"
+logger = logging.getLogger(__name__)
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
@@ -222,15 +229,37 @@ def create_app(
         )
         return response
 
+    period = cfg.login_lockout_minutes * 60
+    failures_by_user = RateLimiter(cfg.login_max_failures, period)
+    failures_by_address = RateLimiter(cfg.login_max_failures_per_address, period)
+
     @app.post("/login", dependencies=protected)
     def login(
         request: Request,
         username: Annotated[str, Form()] = "",
         password: Annotated[str, Form()] = "",
     ) -> Response:
+        token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        user_key = username.strip().lower()
+        address = request.client.host if request.client else "unknown"
+        wait = max(failures_by_user.wait_s(user_key), failures_by_address.wait_s(address))
+        if wait > 0:  # refused before the password is even checked: no guessing meanwhile
+            minutes = max(1, math.ceil(wait / 60))
+            logger.warning("login throttled for %r from %s", user_key, address)
+            response = render(
+                request,
+                "login.html",
+                None,
+                status_code=429,
+                csrf_token=token,
+                error=f"Too many failed logins: try again in {minutes} minute(s).",
+            )
+            response.headers["Retry-After"] = str(math.ceil(wait))
+            return response
         user = auth.authenticate(db, username, password)
         if user is None:
-            token = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+            failures_by_user.acquire(user_key)
+            failures_by_address.acquire(address)
             return render(
                 request,
                 "login.html",
@@ -239,6 +268,7 @@ def create_app(
                 csrf_token=token,
                 error="Unknown user name or wrong password.",
             )
+        failures_by_user.reset(user_key)
         response = _redirect("/")
         response.set_cookie(
             SESSION_COOKIE,

@@ -38,6 +38,13 @@ class ReviewSettings(BaseModel):
     secure_cookies: bool | None = None
     """Mark cookies ``Secure``: ``None`` = when the request came over HTTPS (``True`` behind a
     TLS-terminating proxy that forwards plain HTTP)."""
+    login_max_failures: int = Field(5, ge=0)
+    """Failed logins allowed per user name per ``login_lockout_minutes`` (a token bucket:
+    one more allowed every ``login_lockout_minutes / login_max_failures``); further attempts,
+    right or wrong, get 429 until then. 0 = no limit."""
+    login_max_failures_per_address: int = Field(20, ge=0)
+    """The same per client address (many analysts may share one office address). 0 = none."""
+    login_lockout_minutes: float = Field(15.0, gt=0.0)
     password_time_cost: int = Field(3, ge=1, le=20)
     """argon2id iterations (with the two below: the RFC 9106 low-memory profile, about 0.1 s
     per login on a server core; raise them on faster hardware)."""

@@ -5,7 +5,7 @@ One module per job:
 - :mod:`~clusters.serve.settings`: the ``serve`` settings section;
 - :mod:`~clusters.serve.schemas`: request and response models (limits from settings);
 - :mod:`~clusters.serve.keys`: API keys, hashed at rest, with a role and a name;
-- :mod:`~clusters.serve.ratelimit`: a token bucket per API key;
+- :mod:`clusters.ratelimit` (shared with the review app): a token bucket per API key;
 - :mod:`~clusters.serve.holder`: the model loaded once, reloaded and swapped atomically;
 - :mod:`~clusters.serve.crawled`: website text of a crawled URL from the crawl store;
 - :mod:`~clusters.serve.predict`: companies in, results with explanations out (sync, CPU);

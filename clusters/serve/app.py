@@ -36,13 +36,13 @@ from starlette.exceptions import HTTPException
 
 from clusters import __version__
 from clusters.config import Settings, get_settings
+from clusters.ratelimit import RateLimiter
 from clusters.serve.batcher import MicroBatcher
 from clusters.serve.crawled import CrawledText
 from clusters.serve.holder import ModelHolder
 from clusters.serve.keys import ApiKey, KeyStore
 from clusters.serve.metrics import CONTENT_TYPE, ServeMetrics
 from clusters.serve.predict import ItemError, classify_prepared, prepare_companies
-from clusters.serve.ratelimit import RateLimiter
 from clusters.serve.schemas import (
     ClassifyResponse,
     ErrorResponse,

@@ -77,6 +77,42 @@ def test_login_cookie_flags_logout_and_wrong_passwords(site):
     assert anonymous.get("/").status_code == 303, "the session ended"
 
 
+def test_failed_logins_are_throttled_per_user_name(site):
+    server, _ = site
+    client = _client(server)
+    token = TOKEN_RE.search(client.get("/login").text)[1]
+
+    def attempt(username: str, password: str) -> httpx.Response:
+        return client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}
+        )
+
+    assert [attempt("a1", f"guess {k}").status_code for k in range(5)] == [401] * 5
+    refused = attempt("a1", PASSWORD)  # even the right password, while locked out
+    assert refused.status_code == 429 and "review_session" not in client.cookies
+    assert 0 < int(refused.headers["retry-after"]) <= 15 * 60
+    assert "Too many failed logins" in refused.text
+    assert attempt("A1 ", PASSWORD).status_code == 429, "the name is matched as typed loosely"
+    other, _ = login(server, "a2")  # another analyst at the same address is unaffected
+    assert other.get("/").status_code == 200
+
+
+def test_login_limiter_refills_and_resets():
+    from clusters.ratelimit import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(5, period_s=900, clock=lambda: now[0])
+    assert [limiter.acquire("ann") for _ in range(5)] == [0.0] * 5
+    assert limiter.wait_s("ann") == pytest.approx(180.0), "one more every 15 min / 5"
+    assert limiter.wait_s("bob") == 0.0
+    now[0] = 180.0
+    assert limiter.wait_s("ann") == 0.0 and limiter.acquire("ann") == 0.0
+    assert limiter.acquire("ann") > 0
+    limiter.reset("ann")
+    assert limiter.wait_s("ann") == 0.0
+    assert RateLimiter(0, period_s=900).acquire("x") == 0.0, "0 turns it off"
+
+
 def test_cookies_are_secure_when_configured_for_tls(tmp_path, serve):
     settings = get_settings()
     behind_tls = settings.model_copy(

@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from clusters.cli import app as cli_app
 from clusters.config import load_settings
+from clusters.ratelimit import RateLimiter
 from clusters.serve.batcher import MicroBatcher
 from clusters.serve.holder import ModelHolder, pinned_uri
 from clusters.serve.keys import KeyStore, KeyStoreError
-from clusters.serve.ratelimit import RateLimiter
 
 # --- keys ----------------------------------------------------------------------------------
 
@@ -82,7 +82,7 @@ def test_serve_fails_clearly_without_a_model():
 
 def test_token_bucket_refills_per_key():
     now = [0.0]
-    limiter = RateLimiter(per_minute=2, clock=lambda: now[0])
+    limiter = RateLimiter(2, clock=lambda: now[0])
     assert limiter.acquire("a") == 0.0 and limiter.acquire("a") == 0.0
     assert limiter.acquire("a") == pytest.approx(30.0)
     assert limiter.acquire("b") == 0.0
