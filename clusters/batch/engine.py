@@ -39,26 +39,27 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from classifier.cache import EmbeddingCache
 from classifier.model import ClusterModel
-from clusters.batch.chunks import ChunkSettings, process_chunk
+from clusters.batch.chunks import ChunkSettings
 from clusters.batch.commit import BatchStateError, atomic_write_json, job_lock, remove_temporaries
 from clusters.batch.inputs import BASE_MODE, InputSource, iter_chunks, open_input
 from clusters.batch.layout import JobLayout, is_single_file, layout_for
 from clusters.batch.manifest import build_manifest, read_manifest
 from clusters.batch.outputs import write_rejects, write_review_queue, write_single_file
 from clusters.batch.progress import Progress
-from clusters.batch.screen import SeenIds, screen_chunk
+from clusters.batch.screen import Screened, SeenIds, screen_chunk
 from clusters.batch.state import ChunkRecord, JobIdentity, JobState, load_state, now, save_state
-from clusters.batch.workers import ChunkPool, can_fork, workers_for
+from clusters.batch.workers import can_fork, chunk_runner, workers_for
 from clusters.config import BatchSettings, Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -350,8 +351,6 @@ class _Job:
     settings: Settings
     model_uri: str
     wall: float
-    workers: int = 1
-    """Worker processes of the last attempt (set by :meth:`_loop`)."""
 
     def run(self) -> BatchResult:
         if self.source.mode == BASE_MODE:
@@ -371,6 +370,18 @@ class _Job:
         result.chunks_processed = processed
         return result
 
+    @cached_property
+    def workers(self) -> int:
+        """Worker processes for this attempt (``--workers``, else ``batch.workers``)."""
+        setting = self.options.workers
+        workers = workers_for(
+            self.settings.batch.workers if setting is None else setting, self.model.embedder
+        )
+        if workers > 1 and not can_fork():
+            logger.warning("batch.workers = %d needs fork(): running in-process", workers)
+            return 1
+        return workers
+
     def _loop(self, cache: EmbeddingCache | None, cache_path: Path) -> int:
         """Process every chunk not committed yet; returns how many were processed."""
         layout, state = self.layout, self.state
@@ -382,73 +393,50 @@ class _Job:
         )
         seen = SeenIds()
         where = ChunkSettings(layout, cache, self.options.embed_batch_size)
-        setting = self.options.workers
-        workers = workers_for(
-            self.settings.batch.workers if setting is None else setting, self.model.embedder
-        )
-        if workers > 1 and not can_fork():
-            logger.warning("batch.workers = %d needs fork(): running in-process", workers)
-            workers = 1
-        self.workers = workers
-        totals = {"processed": 0, "hits": 0, "lookups": 0}
-
-        last = [time.monotonic()]
-
-        def journal(record: ChunkRecord) -> None:
-            if pool is not None:  # chunks overlap: count the wall time since the last one
-                record = replace(record, seconds=round(time.monotonic() - last[0], 4))
-            last[0] = time.monotonic()
-            state.chunks[record.index] = record
-            save_state(layout, state)
-            totals["processed"] += 1
-            totals["hits"] += record.cache["hits"]
-            totals["lookups"] += record.cache["unique"]
-            hits, lookups = totals["hits"], totals["lookups"]
-            progress.advance(
-                record.rows_read, f"cache hits {hits / lookups:.0%}" if lookups else ""
-            )
-
+        runner = chunk_runner(self.model, where, cache_path if cache else None, self.workers)
         n_chunks = 0
-        tick = time.monotonic()
-        pool = (
-            ChunkPool(self.model, where, cache_path if cache else None, workers)
-            if workers > 1
-            else None
-        )
+        tick = time.monotonic()  # a chunk's seconds: the wall time since the previous one
+
+        def finished() -> Iterator[ChunkRecord]:
+            """Journal entries of the chunks processed now, in chunk order."""
+            nonlocal n_chunks, tick
+            for chunk in iter_chunks(self.source, self.options.chunk_rows):
+                n_chunks = chunk.index + 1
+                screened = screen_chunk(chunk, self.source, seen)
+                if chunk.index in committed:
+                    self._check_unchanged(chunk.index, len(chunk), screened)
+                    tick = time.monotonic()  # skipping a committed chunk counts for none
+                    continue
+                yield from runner.submit(chunk.index, len(chunk), screened)
+            yield from runner.drain()
+
+        processed = hits = lookups = 0
         try:
-            with pool or contextlib.nullcontext():
-                for chunk in iter_chunks(self.source, self.options.chunk_rows):
-                    n_chunks = chunk.index + 1
-                    screened = screen_chunk(chunk, self.source, seen)
-                    record = state.chunks.get(chunk.index)
-                    if record is not None and chunk.index in committed:
-                        if record.ids_digest != screened.ids_digest or record.rows_read != len(
-                            chunk
-                        ):
-                            raise BatchStateError(
-                                f"the input changed since chunk {chunk.index} was committed "
-                                f"(its rows differ); rerun with --force to restart {layout.root}"
-                            )
-                        tick = time.monotonic()
-                        continue
-                    if pool is not None:
-                        for done in pool.submit(chunk.index, len(chunk), screened, tick):
-                            journal(done)
-                    else:
-                        journal(
-                            process_chunk(
-                                self.model, chunk.index, len(chunk), screened, where, tick
-                            )
-                        )
-                    tick = time.monotonic()
-                if pool is not None:
-                    for done in pool.drain():
-                        journal(done)
+            with runner:
+                for record in finished():
+                    now_ = time.monotonic()
+                    state.chunks[record.index] = replace(record, seconds=round(now_ - tick, 4))
+                    tick = now_
+                    save_state(layout, state)
+                    processed += 1
+                    hits += record.cache["hits"]
+                    lookups += record.cache["unique"]
+                    note = f"cache hits {hits / lookups:.0%}" if lookups else ""
+                    progress.advance(record.rows_read, note)
         finally:
             progress.close()
         state.n_chunks = n_chunks
         self._drop_stale_chunks(n_chunks)
-        return totals["processed"]
+        return processed
+
+    def _check_unchanged(self, index: int, rows_read: int, screened: Screened) -> None:
+        """Refuse to go on when a committed chunk's rows are not what they were."""
+        record = self.state.chunks[index]
+        if record.ids_digest != screened.ids_digest or record.rows_read != rows_read:
+            raise BatchStateError(
+                f"the input changed since chunk {index} was committed (its rows differ); "
+                f"rerun with --force to restart {self.layout.root}"
+            )
 
     def _drop_stale_chunks(self, n_chunks: int) -> None:
         """Forget chunks past the end of the input (none unless files were tampered with)."""

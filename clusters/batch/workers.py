@@ -83,8 +83,39 @@ def _init_worker(cache_path: str | None) -> None:
     _WORKER["where"] = replace(_WORKER["where"], cache=cache)
 
 
-def _classify(index: int, rows_read: int, screened: Screened, started: float) -> ChunkRecord:
-    return process_chunk(_WORKER["model"], index, rows_read, screened, _WORKER["where"], started)
+def _classify(index: int, rows_read: int, screened: Screened) -> ChunkRecord:
+    return process_chunk(_WORKER["model"], index, rows_read, screened, _WORKER["where"])
+
+
+class InlineChunks:
+    """Chunks classified in the job process, one at a time: :class:`ChunkPool`'s interface
+    for ``workers = 1``."""
+
+    def __init__(self, model: ClusterModel, where: ChunkSettings) -> None:
+        self.model, self.where = model, where
+
+    def submit(self, index: int, rows_read: int, screened: Screened) -> list[ChunkRecord]:
+        """Classify and commit the chunk now; returns its journal entry."""
+        return [process_chunk(self.model, index, rows_read, screened, self.where)]
+
+    def drain(self) -> Iterator[ChunkRecord]:
+        """Nothing is ever in flight."""
+        return iter(())
+
+    def __enter__(self) -> InlineChunks:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        pass
+
+
+def chunk_runner(
+    model: ClusterModel, where: ChunkSettings, cache_path: Path | None, workers: int
+) -> ChunkPool | InlineChunks:
+    """Worker processes for ``workers > 1``, else the job process itself."""
+    if workers > 1:
+        return ChunkPool(model, where, cache_path, workers)
+    return InlineChunks(model, where)
 
 
 class ChunkPool:
@@ -110,12 +141,10 @@ class ChunkPool:
         )
         self._pending: deque[Future] = deque()
 
-    def submit(
-        self, index: int, rows_read: int, screened: Screened, started: float
-    ) -> list[ChunkRecord]:
+    def submit(self, index: int, rows_read: int, screened: Screened) -> list[ChunkRecord]:
         """Queue a chunk; returns the journal entries of the oldest chunks (in chunk order),
         waited for while more than ``workers + 1`` are in flight."""
-        self._pending.append(self._executor.submit(_classify, index, rows_read, screened, started))
+        self._pending.append(self._executor.submit(_classify, index, rows_read, screened))
         done = []
         while len(self._pending) > self.workers + 1:
             done.append(self._pending.popleft().result())
