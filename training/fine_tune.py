@@ -35,7 +35,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -163,11 +163,11 @@ def resolve_device(device: str) -> str:
 class _TopLayers:
     """The frozen lower layers' outputs for a set of texts, and the trainable top layers."""
 
-    def __init__(self, model, texts: Sequence[str], params: FineTuneParams, device: str) -> None:
+    def __init__(self, model, texts: Sequence[str], params: FineTuneParams) -> None:
         import torch
 
         self.torch = torch
-        self.device = device
+        self.device = params.device
         bert = model[0].auto_model
         n_layers = len(bert.encoder.layer)
         if not 1 <= params.layers <= n_layers:
@@ -248,10 +248,11 @@ def fine_tune_embedder(
     if len(texts) != len(Y) or len(texts) == 0:
         raise ValueError(f"need as many label rows as texts (got {len(texts)} and {len(Y)})")
     started = time.time()
-    device = resolve_device(params.device)
+    params = replace(params, device=resolve_device(params.device))
+    device = params.device
     torch.manual_seed(params.seed)
     model = SentenceTransformer(str(base_dir), device=device, local_files_only=True)
-    top = _TopLayers(model, texts, params, device)
+    top = _TopLayers(model, texts, params)
     logger.info(
         "fine-tune on %s: frozen states of %d texts (%d layers frozen) in %.0fs",
         device,
