@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter
 from pathlib import Path
 
 import httpx
 import pytest
+from review_threads import run_in_threads
 
 from clusters.config import get_settings
 from clusters.review import auth, decisions, queue
@@ -224,7 +224,7 @@ def test_concurrent_requests_hand_out_distinct_items_and_lose_no_decision(site):
         barrier.wait()
         firsts[k] = client.post("/next", data={"csrf_token": token}).headers["location"]
 
-    _in_threads(6, first_pick)
+    run_in_threads(6, first_pick)
     assert len(set(firsts)) == 6 and all(f.startswith("/items/") for f in firsts)
 
     counts = [0] * 6
@@ -233,7 +233,7 @@ def test_concurrent_requests_hand_out_distinct_items_and_lose_no_decision(site):
         counts[k] = _review_all(*clients[k])
 
     for _ in range(4):  # an analyst stops when nothing is free for them at that moment
-        _in_threads(6, review)
+        run_in_threads(6, review)
         if queue.counts(db).pending == 0:
             break
     frame = decisions.decisions_frame(db)
@@ -260,7 +260,7 @@ def test_a_double_submitted_form_saves_one_decision(site):
         barrier.wait()
         results[k] = client.post(f"/items/{item_id}/decide", data=form).headers["location"]
 
-    _in_threads(2, submit)
+    run_in_threads(2, submit)
     assert sum("lease-lost" in r for r in results) == 1
     assert len(decisions.history(db, item_id)) == 1
 
@@ -321,21 +321,3 @@ def test_hostile_company_text_is_escaped_and_the_page_is_locked_down(site, make_
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert response.headers["x-content-type-options"] == "nosniff"
     assert client.get("/static/review.js").headers["content-security-policy"] == csp
-
-
-def _in_threads(n: int, work) -> None:
-    errors: list[BaseException] = []
-
-    def run(k: int) -> None:
-        try:
-            work(k)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(k,)) for k in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors, errors
-    assert Counter(t.is_alive() for t in threads) == {False: n}

@@ -5,11 +5,11 @@ Runs on SQLite always and on PostgreSQL when ``REVIEW_TEST_POSTGRES_URL`` names 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
+from review_threads import run_in_threads
 from sqlalchemy import text
 
 from clusters.review import auth, decisions, queue
@@ -20,28 +20,6 @@ VALID = ["health-life-sciences", "medtech", "space-tech", "ai-data", "food-drink
 
 def _analysts(store: Database, n: int) -> list[int]:
     return [auth.add_user(store, f"analyst{k}", "a long password") for k in range(n)]
-
-
-def _run_threads(n: int, work) -> list[object]:
-    """Run ``work(k)`` in ``n`` threads released at the same moment; their results."""
-    barrier = threading.Barrier(n)
-    results: list[object] = [None] * n
-    errors: list[BaseException] = []
-
-    def run(k: int) -> None:
-        barrier.wait()
-        try:
-            results[k] = work(k)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(k,)) for k in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
-    return results
 
 
 def test_migrations_build_the_schema_the_models_describe(store: Database):
@@ -109,7 +87,7 @@ def test_an_abandoned_lease_expires_and_the_item_returns(store: Database, make_i
 def test_concurrent_analysts_never_get_the_same_item(store: Database, make_item):
     queue.import_items(store, [make_item(i) for i in range(30)])
     users = _analysts(store, 8)
-    leases = _run_threads(8, lambda k: queue.take_next(store, users[k]))
+    leases = run_in_threads(8, lambda k: queue.take_next(store, users[k]))
     ids = [lease.item_id for lease in leases]
     assert len(set(ids)) == 8 and set(ids) == set(range(1, 9))
 
@@ -128,7 +106,7 @@ def test_concurrent_review_loses_and_duplicates_nothing(store: Database, make_it
 
     done = []
     for _ in range(5):  # an analyst stops when nothing is free for them at that moment
-        done += _run_threads(4, review)
+        done += run_in_threads(4, review)
         if queue.counts(store).pending == 0:
             break
     frame = decisions.decisions_frame(store)
@@ -152,7 +130,7 @@ def test_a_double_submission_records_one_decision(store: Database, make_item):
             return "lost"
         return "saved"
 
-    assert Counter(_run_threads(2, submit)) == {"saved": 1, "lost": 1}
+    assert Counter(run_in_threads(2, submit)) == {"saved": 1, "lost": 1}
     assert len(decisions.history(store, lease.item_id)) == 1
 
 
@@ -217,7 +195,7 @@ def test_corrections_supersede_explicitly_and_only_once(store: Database, make_it
     with pytest.raises(decisions.DecisionError, match="only the analyst"):
         decisions.revise(store, first, bob, "reject")
 
-    outcome = _run_threads(
+    outcome = run_in_threads(
         2,
         lambda k: _try(lambda: decisions.revise(store, first, [alice, admin][k], "reject")),
     )
