@@ -70,6 +70,24 @@ class EmbeddedTexts:
         return EmbeddedTexts([self.texts[i] for i in rows], self.embeddings[rows])
 
 
+FEATURES = ("hybrid", "blend", "embedding", "tfidf")
+"""What :class:`ClusterClassifier` can read (its ``features`` parameter)."""
+BLEND_WEIGHTS = (0.5, 0.6, 2 / 3, 0.75, 0.8)
+"""Embedding shares ``blend_weight="auto"`` chooses from."""
+
+
+@dataclass(frozen=True)
+class _Blocks:
+    """The two feature blocks of ``features="blend"``, each read by its own models."""
+
+    embedding: sp.csr_matrix
+    tfidf: sp.csr_matrix
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.embedding.shape
+
+
 @dataclass
 class _BinaryModel:
     """One cluster's fitted parts."""
@@ -280,8 +298,11 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         multilabel: ``True`` reads a 2-D ``y`` as an indicator matrix even with one column;
             ``"auto"`` does so for 2-D ``y`` with several columns (a column vector is then
             read as 1-D labels, as scikit-learn expects).
-        features: ``"hybrid"`` (embeddings + TF-IDF word 1-2-grams when texts are given),
-            ``"embedding"`` (embeddings only) or ``"tfidf"`` (TF-IDF only: the baseline).
+        features: ``"hybrid"`` (embeddings + TF-IDF word 1-2-grams when texts are given, one
+            model over both), ``"blend"`` (one calibrated model over the embeddings and one
+            over TF-IDF per cluster, their probabilities averaged with ``blend_weight``; needs
+            texts), ``"embedding"`` (embeddings only) or ``"tfidf"`` (TF-IDF only: the
+            baseline).
         C: inverse regularisation strength of each logistic regression.
         class_weight: ``None``, ``"balanced"`` (per cluster), or for 1-D targets a dict
             ``{class: weight}`` applied as sample weights.
@@ -299,6 +320,9 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
             cluster implies its parent, MedTech often goes with Digital Health) informs each
             cluster. Calibration and thresholds are then tuned on the second level.
         stack_C: inverse regularisation of the second-level models (features standardised).
+        blend_weight: with ``features="blend"``, the embedding model's share of the averaged
+            probability (TF-IDF gets the rest); ``"auto"`` picks it from
+            :data:`BLEND_WEIGHTS` by the out-of-fold F1 (mean of micro and macro) it gives.
         random_state: seed for the folds.
         n_jobs: parallel jobs over clusters.
     """
@@ -319,6 +343,7 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         max_examples: int = 50,
         stack: bool = False,
         stack_C: float = 0.05,
+        blend_weight: float | str = "auto",
         random_state: int = 0,
         n_jobs: int | None = None,
     ) -> None:
@@ -336,6 +361,7 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         self.max_examples = max_examples
         self.stack = stack
         self.stack_C = stack_C
+        self.blend_weight = blend_weight
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -355,8 +381,10 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(embedder.encode(list(texts)), dtype=np.float32)
 
     def _split_input(self, X: object) -> tuple[np.ndarray, list[str] | None]:
-        if self.features not in {"hybrid", "embedding", "tfidf"}:
-            raise ValueError(f"features must be hybrid, embedding or tfidf, not {self.features!r}")
+        if self.features not in FEATURES:
+            raise ValueError(
+                f"features must be one of {', '.join(FEATURES)}, not {self.features!r}"
+            )
         if self.features == "tfidf" and _is_text_sequence(X):
             texts = [("" if t is None else str(t)) for t in X]
             return np.zeros((len(texts), 0)), texts
@@ -383,8 +411,8 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
                 f"{self.n_features_in_} features as input"
             )
         if not self.uses_tfidf_:
-            if self.features == "tfidf":
-                raise ValueError('features="tfidf" needs texts')
+            if self.features in ("tfidf", "blend"):
+                raise ValueError(f'features="{self.features}" needs texts')
             return dense, dense, texts
         if texts is None:
             raise ValueError("this model was fitted with TF-IDF features: pass texts too")
@@ -408,6 +436,8 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         sparse.sort_indices()  # joblib shares matrices read-only; sklearn may sort in place
         if self.features == "tfidf":
             return sparse, dense, texts
+        if self.features == "blend":
+            return _Blocks(dense_as_csr(normalize(dense)), sparse), dense, texts
         joined = sp.hstack([dense_as_csr(normalize(dense)), sparse], format="csr")
         joined.sort_indices()
         return joined, dense, texts
@@ -477,23 +507,31 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         if len(targets) != k:
             raise ValueError(f"target_precision has {len(targets)} entries for {k} labels")
 
-        results = Parallel(n_jobs=self.n_jobs)(
-            delayed(self._fit_one)(Z, Y[:, j], W[:, j], trusted_rows, targets[j], j, self.C)
-            for j in range(k)
-        )
+        def fit_all(features, C: float) -> list:
+            return Parallel(n_jobs=self.n_jobs)(
+                delayed(self._fit_one)(features, Y[:, j], W[:, j], trusted_rows, targets[j], j, C)
+                for j in range(k)
+            )
+
         self.base_models_ = None
+        self.tfidf_models_ = None
+        self.blend_weight_ = None
+        if isinstance(Z, _Blocks):
+            if self.stack:
+                raise ValueError('stack=True cannot be combined with features="blend"')
+            results = fit_all(Z.embedding, self.C)
+            tfidf = fit_all(Z.tfidf, self.C)
+            self.tfidf_models_ = [r[0] for r in tfidf]
+            results = self._blend(results, tfidf, Y, W, trusted_rows, targets)
+        else:
+            results = fit_all(Z, self.C)
         if self.stack and self.multilabel_ and k >= 2:
             scores = np.column_stack([r[4] for r in results])
             self.stack_mean_ = scores.mean(axis=0)
             self.stack_scale_ = scores.std(axis=0) + 1e-9
             F = (scores - self.stack_mean_) / self.stack_scale_
             self.base_models_ = [r[0] for r in results]
-            results = Parallel(n_jobs=self.n_jobs)(
-                delayed(self._fit_one)(
-                    F, Y[:, j], W[:, j], trusted_rows, targets[j], j, self.stack_C
-                )
-                for j in range(k)
-            )
+            results = fit_all(F, self.stack_C)
         self.models_ = [r[0] for r in results]
         self.thresholds_ = np.array([r[1] for r in results], dtype=float)
         self.oof_proba_ = np.column_stack([r[2] for r in results]) if k else np.zeros((n, 0))
@@ -557,20 +595,75 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         oof = _calibrate(calibrator, oof_scores, lr)
         model = _BinaryModel(lr, calibrator, method=method)
 
+        threshold, tuned = self._threshold(y, oof, w, trusted, target_precision, column)
+        return model, threshold, oof, tuned, oof_scores
+
+    def _threshold(
+        self,
+        y: np.ndarray,
+        oof: np.ndarray,
+        w: np.ndarray,
+        trusted: np.ndarray,
+        target_precision: float | None,
+        column: int,
+    ) -> tuple[float, bool]:
+        """A cluster's threshold from its OOF probabilities (trusted rows when they hold
+        enough positives), and whether it was tuned (else ``default_threshold``)."""
+        active = w > 0
         tune_rows = trusted & active
         if int(y[tune_rows].sum()) < self.min_positives:
             tune_rows = active
-        tuned = int(y[tune_rows].sum()) >= self.min_positives
-        threshold = self.default_threshold
-        if tuned:
-            threshold, reached = best_threshold(
-                y[tune_rows], oof[tune_rows], w[tune_rows], target_precision
+        if int(y[tune_rows].sum()) < self.min_positives:
+            return float(self.default_threshold), False
+        threshold, reached = best_threshold(
+            y[tune_rows], oof[tune_rows], w[tune_rows], target_precision
+        )
+        if not reached:
+            logger.warning(
+                "label column %d: target precision %.2f not reachable", column, target_precision
             )
-            if not reached:
-                logger.warning(
-                    "label column %d: target precision %.2f not reachable", column, target_precision
-                )
-        return model, float(threshold), oof, tuned, oof_scores
+        return float(threshold), True
+
+    def _blend(
+        self,
+        embedding: list,
+        tfidf: list,
+        Y: np.ndarray,
+        W: np.ndarray,
+        trusted: np.ndarray,
+        targets: list[float | None],
+    ) -> list:
+        """``features="blend"``: average the two blocks' OOF probabilities with the chosen
+        weight (:attr:`blend_weight_`) and tune each cluster's threshold on the average.
+        Returns ``_fit_one``-shaped results for the embedding block's models."""
+        k = Y.shape[1]
+        learned = [embedding[j][0].constant is None for j in range(k)]
+
+        def blended(weight: float) -> tuple[np.ndarray, list[tuple[float, bool]]]:
+            oof = np.column_stack(
+                [weight * embedding[j][2] + (1 - weight) * tfidf[j][2] for j in range(k)]
+            )
+            cuts = [
+                self._threshold(Y[:, j], oof[:, j], W[:, j], trusted, targets[j], j)
+                if learned[j]
+                else (float(self.default_threshold), False)
+                for j in range(k)
+            ]
+            return oof, cuts
+
+        candidates = BLEND_WEIGHTS if self.blend_weight == "auto" else (self.blend_weight,)
+        if not all(isinstance(c, int | float) and 0.0 <= c <= 1.0 for c in candidates):
+            raise ValueError(f'blend_weight must be "auto" or in [0, 1], not {self.blend_weight!r}')
+        scored = []
+        for weight in candidates:
+            oof, cuts = blended(float(weight))
+            rows = trusted & (W > 0).all(axis=1)
+            predicted = oof[rows] >= np.array([c[0] for c in cuts])
+            scored.append((_mean_f1(Y[rows], predicted), float(weight), oof, cuts))
+        _, self.blend_weight_, oof, cuts = max(scored, key=lambda item: item[:2])
+        return [
+            (embedding[j][0], cuts[j][0], oof[:, j], cuts[j][1], embedding[j][4]) for j in range(k)
+        ]
 
     def _new_lr(self, C: float) -> LogisticRegression:
         class_weight = self.class_weight if isinstance(self.class_weight, str) else None
@@ -610,16 +703,13 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         if getattr(self, "base_models_", None) is not None:
             scores = np.column_stack(all_scores(self.base_models_, Z))
             Z = (scores - self.stack_mean_) / self.stack_scale_
-        P = (
-            np.column_stack(
-                [
-                    m.proba_of_scores(scores)
-                    for m, scores in zip(self.models_, all_scores(self.models_, Z), strict=True)
-                ]
+        if isinstance(Z, _Blocks):
+            w = self.blend_weight_
+            P = w * _proba(self.models_, Z.embedding, n) + (1 - w) * _proba(
+                self.tfidf_models_, Z.tfidf, n
             )
-            if self.models_
-            else np.zeros((n, 0))
-        )
+        else:
+            P = _proba(self.models_, Z, n)
         P = np.clip(P, 0.0, 1.0)
         if self.multilabel_:
             return P
@@ -664,6 +754,27 @@ class ClusterClassifier(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_label = True
         tags.input_tags.string = True
         return tags
+
+
+def _proba(models: Sequence[_BinaryModel], Z: sp.csr_matrix | np.ndarray, n: int) -> np.ndarray:
+    """(n, k) calibrated probabilities of ``models`` over the features ``Z``."""
+    if not models:
+        return np.zeros((n, 0))
+    return np.column_stack(
+        [m.proba_of_scores(scores) for m, scores in zip(models, all_scores(models, Z), strict=True)]
+    )
+
+
+def _mean_f1(Y: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean of micro- and macro-F1 of a 0/1 prediction matrix (clusters with no positives
+    and no predictions count as 1 in the macro mean)."""
+    tp = (predicted & (Y == 1)).sum(axis=0).astype(float)
+    fp = (predicted & (Y == 0)).sum(axis=0).astype(float)
+    fn = (~predicted & (Y == 1)).sum(axis=0).astype(float)
+    micro = 2 * tp.sum() / max(2 * tp.sum() + fp.sum() + fn.sum(), 1e-12)
+    denominator = 2 * tp + fp + fn
+    per_cluster = np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1), 1)
+    return float((micro + per_cluster.mean()) / 2) if len(per_cluster) else 0.0
 
 
 def _weights(sample_weight: np.ndarray | None, n: int, k: int) -> np.ndarray:

@@ -108,7 +108,11 @@ class Training(_Section):
     positives."""
     weak_pool_max: int = Field(20_000, ge=0)
     """At most this many unlabelled companies are sampled for weak labels."""
-    features: str = Field("hybrid", pattern="^(hybrid|embedding|tfidf)$")
+    features: str = Field("hybrid", pattern="^(hybrid|blend|embedding|tfidf)$")
+    """``hybrid``: one model per cluster over embeddings + TF-IDF; ``blend``: one over each,
+    probabilities averaged (better with a fine-tuned embedder; README, model quality)."""
+    blend_weight: float | None = Field(None, ge=0.0, le=1.0)
+    """``features: blend``: the embedding model's share; unset: chosen on out-of-fold F1."""
     C: float = Field(4.0, gt=0.0)
     stack: bool = False
     """Add the second level that reads all clusters' scores (see ClusterClassifier)."""

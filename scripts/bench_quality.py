@@ -5,7 +5,8 @@ repo), makes a fixed seeded 80/20 split, and prints, side by side and in one run
 
 * TF-IDF + logistic regression (the baseline),
 * MiniLM embeddings + logistic regression,
-* the product's hybrid ClusterClassifier (embeddings + TF-IDF),
+* the product's hybrid ClusterClassifier (embeddings + TF-IDF, one model over both),
+* the blend (``features="blend"``: one model over each, probabilities averaged),
 
 each with per-cluster thresholds from out-of-fold predictions: micro/macro F1, precision,
 recall and expected calibration error on the test split.
@@ -127,11 +128,17 @@ def main() -> None:
         help="also evaluate vectors made elsewhere (scripts/gpu_fine_tune.py: int8 codes, rows "
         "in split order, train then test), alone and in the hybrid; repeatable",
     )
+    parser.add_argument(
+        "--no-base",
+        action="store_true",
+        help="skip the base embedder's variants (TF-IDF and --vectors only: no embedding here)",
+    )
     parser.add_argument("--save-split", type=Path, help="write the split (npz) and stop")
     parser.add_argument(
         "--variants",
-        default="tfidf,embedding,hybrid,stacked",
-        help="comma-separated subset of tfidf,embedding,hybrid,stacked to run",
+        default="tfidf,embedding,hybrid,blend,stacked",
+        help="comma-separated subset of tfidf,embedding,hybrid,blend,stacked to run (the "
+        "embedding, hybrid and blend variants also choose what runs on --vectors)",
     )
     args = parser.parse_args()
 
@@ -145,29 +152,33 @@ def main() -> None:
 
     embedder = get_embedder(args.embedder)
     cache = EmbeddingCache(get_settings().paths.cache_dir / "embeddings.sqlite")
-    started = time.time()
     needed = np.concatenate([train_idx, test_idx])
     emb = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-    emb[needed], stats = embed_cached(
-        embedder, [texts[i] for i in needed], cache, show_progress=True
-    )
-    print(
-        f"embedded with {embedder.id}: {stats.computed} computed, {stats.hits} cached, "
-        f"{time.time() - started:.0f}s"
-    )
+    wanted = set(args.variants.split(","))
+    if args.no_base:
+        print(f"not embedding with {embedder.id}: --no-base")
+    else:
+        started = time.time()
+        emb[needed], stats = embed_cached(
+            embedder, [texts[i] for i in needed], cache, show_progress=True
+        )
+        print(
+            f"embedded with {embedder.id}: {stats.computed} computed, {stats.hits} cached, "
+            f"{time.time() - started:.0f}s"
+        )
 
     tr_text = [texts[i] for i in train_idx]
     te_text = [texts[i] for i in test_idx]
-    wanted = set(args.variants.split(","))
     variants = [
         (label, features, stack, emb)
         for key, label, features, stack in (
             ("tfidf", "TF-IDF + LR (baseline)", "tfidf", False),
             ("embedding", f"{args.embedder} + LR", "embedding", False),
             ("hybrid", f"hybrid {args.embedder} + TF-IDF (product default)", "hybrid", False),
+            ("blend", f"blend {args.embedder} | TF-IDF", "blend", False),
             ("stacked", f"hybrid {args.embedder} + TF-IDF, stacked", "hybrid", True),
         )
-        if key in wanted
+        if key in wanted and (key == "tfidf" or not args.no_base)
     ]
     if args.fine_tune:
         tuned = fine_tuned_vectors(args, texts, Y, train_idx, needed, cache)
@@ -188,8 +199,13 @@ def main() -> None:
         outside = np.zeros((len(texts), codes.shape[1]), dtype=np.float32)
         outside[needed] = dequantise(codes)
         variants += [
-            (f"{name} + LR", "embedding", False, outside),
-            (f"hybrid {name} + TF-IDF", "hybrid", False, outside),
+            (label, features, False, outside)
+            for label, features in (
+                (f"{name} + LR", "embedding"),
+                (f"hybrid {name} + TF-IDF", "hybrid"),
+                (f"blend {name} | TF-IDF", "blend"),
+            )
+            if features in wanted
         ]
     rows = []
     for label, features, stack, emb in variants:
@@ -215,8 +231,11 @@ def main() -> None:
         print(pd.DataFrame(rows[-1:]).round(3).to_string(index=False, header=len(rows) == 1))
     table = pd.DataFrame(rows)
     print(table.round(3).to_string(index=False))
-    base = table.iloc[0]
-    for row in table.iloc[2:].itertuples():
+    baseline = table[table["model"].str.startswith("TF-IDF")]
+    base = baseline.iloc[0] if len(baseline) else None
+    for row in table.itertuples() if base is not None else ():
+        if row.model == base.model:
+            continue
         print(
             f"{row.model} vs baseline: micro-F1 {row.micro_f1 - base.micro_f1:+.3f}, "
             f"macro-F1 {row.macro_f1 - base.macro_f1:+.3f}"

@@ -325,3 +325,56 @@ def test_fast_predict_proba_is_the_per_model_computation_to_the_bit(stack):
         Z = (scores - model.stack_mean_) / model.stack_scale_
     expected = np.clip(np.column_stack([m.proba(Z) for m in model.models_]), 0.0, 1.0)
     assert np.array_equal(model.predict_proba(X), expected)
+
+
+def test_blend_averages_an_embedding_model_and_a_tfidf_model():
+    from sklearn.preprocessing import normalize
+
+    X, Y = _hybrid_data(300)
+    test, _ = _hybrid_data(80, seed=3)
+    blend = ClusterClassifier(cv=3, features="blend", blend_weight=0.7).fit(X, Y)
+    alone = {
+        "embedding": ClusterClassifier(cv=3, features="embedding").fit(
+            EmbeddedTexts(X.texts, normalize(X.embeddings)), Y
+        ),
+        "tfidf": ClusterClassifier(cv=3, features="tfidf").fit(list(X.texts), Y),
+    }
+    expected = 0.7 * alone["embedding"].predict_proba(normalize(test.embeddings)) + (
+        0.3 * alone["tfidf"].predict_proba(list(test.texts))
+    )
+    np.testing.assert_allclose(blend.predict_proba(test), np.clip(expected, 0, 1), atol=1e-6)
+    oof = 0.7 * alone["embedding"].oof_proba_ + 0.3 * alone["tfidf"].oof_proba_
+    np.testing.assert_allclose(blend.oof_proba_, oof, atol=1e-6)
+    for j in range(3):  # thresholds are tuned on the blended out-of-fold probabilities
+        assert blend.thresholds_[j] == pytest.approx(best_threshold(Y[:, j], oof[:, j])[0])
+    assert blend.thresholds_[3] == blend.default_threshold and not blend.threshold_tuned_[3]
+    assert blend.blend_weight_ == 0.7
+
+
+def test_blend_weight_auto_is_chosen_from_the_grid_on_out_of_fold_f1():
+    from classifier.estimator import BLEND_WEIGHTS
+
+    X, Y = _hybrid_data(300)
+    auto = ClusterClassifier(cv=3, features="blend").fit(X, Y)
+    assert auto.blend_weight_ in BLEND_WEIGHTS
+    # the chosen weight scores at least as well out of fold as every other candidate
+    from classifier.estimator import _mean_f1
+
+    def oof_f1(model):
+        return _mean_f1(Y, model.oof_proba_ >= model.thresholds_)
+
+    for weight in BLEND_WEIGHTS:
+        fixed = ClusterClassifier(cv=3, features="blend", blend_weight=weight).fit(X, Y)
+        assert oof_f1(auto) >= oof_f1(fixed) - 1e-12
+
+
+def test_blend_needs_texts_and_refuses_bad_settings():
+    X, Y = _hybrid_data(60)
+    with pytest.raises(ValueError, match='features="blend" needs texts'):
+        ClusterClassifier(cv=3, features="blend").fit(X.embeddings, Y)
+    with pytest.raises(ValueError, match="blend_weight"):
+        ClusterClassifier(cv=3, features="blend", blend_weight=1.5).fit(X, Y)
+    with pytest.raises(ValueError, match="stack"):
+        ClusterClassifier(cv=3, features="blend", stack=True).fit(X, Y)
+    with pytest.raises(ValueError, match="features must be one of"):
+        ClusterClassifier(features="both").fit(X, Y)

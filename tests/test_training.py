@@ -194,6 +194,28 @@ def test_train_register_load_by_alias_predict(toy, tmp_path):
     assert explanation[0]["examples"], "nearest labelled examples support the prediction"
 
 
+def test_blend_features_train_log_their_weight_and_load(toy, monkeypatch):
+    monkeypatch.setenv("CLUSTERS_TRAINING__FEATURES", "blend")
+    from clusters import config
+
+    config.set_settings(None)
+    result = train(toy["taxonomy"], [toy["labels"]], model_name="blended")
+    run = MlflowClient(get_settings().mlflow_uri).get_run(result.run_id)
+    assert run.data.params["features"] == "blend"
+    assert 0.5 <= run.data.metrics["blend_weight"] <= 0.8
+    model = unwrap(mlflow.pyfunc.load_model("models:/blended@champion"))
+    assert model.estimator.tfidf_models_ is not None
+    out = model.predict_frame(
+        pd.DataFrame(
+            {
+                "company_id": ["00000001", "00000002"],
+                "text": ["Cubesat constellation for earth observation.", "A sourdough bakery."],
+            }
+        )
+    )
+    assert list(out["top_label"]) == ["space", "food"]
+
+
 def test_retraining_on_the_same_data_does_not_promote(toy):
     first = train(toy["taxonomy"], [toy["labels"]], model_name="gate")
     assert first.decision.promoted

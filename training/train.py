@@ -205,6 +205,7 @@ def train(
         features=cfg.features,
         C=cfg.C,
         stack=cfg.stack,
+        blend_weight="auto" if cfg.blend_weight is None else cfg.blend_weight,
         cv=cfg.cv_folds,
         target_precision=[c.target_precision for c in taxonomy.clusters],
         min_positives=settings.thresholds.min_positives_to_tune,
@@ -292,6 +293,8 @@ def train(
         mlflow.set_tags({"taxonomy_hash": taxonomy.content_hash, "dataset_hash": data_hash})
         mlflow.log_metrics({f"rows_{_slug(k)}": float(v) for k, v in counts.items()})
         mlflow.log_metric("oof_ece", float(estimator.oof_ece_))
+        if getattr(estimator, "blend_weight_", None) is not None:
+            mlflow.log_metric("blend_weight", float(estimator.blend_weight_))
         mlflow.log_param("fine_tuned", "yes" if tuned else "no")
         if tuned is not None:
             mlflow.log_params(
