@@ -11,7 +11,9 @@ sit in several clusters. For each cluster it
 4. refits the logistic regression on all rows.
 
 Features are the text embeddings, by default joined by TF-IDF word n-grams of the same texts
-(``features="hybrid"``; both blocks are L2-normalised so each carries equal weight). Inputs are
+(``features="hybrid"``; both blocks are L2-normalised so each carries equal weight), or read
+by two model sets whose calibrated probabilities are averaged (``features="blend"``: steps
+1-4 run for each block, the threshold is tuned on the averaged out-of-fold probabilities). Inputs are
 embeddings (a 2-D float array), texts (with ``embedder`` set), or :class:`EmbeddedTexts`.
 
 Targets are a binary indicator matrix (multi-label, the product's case) or a 1-D label vector
