@@ -1,9 +1,20 @@
-"""A persistent embedding cache keyed by (embedder id, text hash).
+"""A persistent embedding cache keyed by (embedder id, text hash), and beside it the
+probabilities a model gave each text.
 
 Embedding is the slow step of training and classification; the cache makes a rerun with
 unchanged texts, or a new model head over the same embedder, re-embed only what is new.
 Vectors are stored as float32 blobs in SQLite (one file, safe for one writer at a time;
 writes are committed per batch so a killed job keeps what it finished).
+
+The same file holds two more tables for batch reruns (see :mod:`clusters.batch.reuse`):
+``probabilities``, a model's calibrated probability row (float64, bytes kept) for a text,
+keyed by (model key, text hash), and ``prepared``, the hash of the text prepared from a
+company record, keyed by (recipe key, record hash). A rerun with the same model reuses them
+for every unchanged company, which then needs no text preparation, vector lookup, TF-IDF
+features or scoring. The keys name the model's content and the preparation code, not just
+a version (:meth:`classifier.model.ClusterModel.prediction_key`,
+:func:`clusters.batch.reuse.recipe_key`), so another model or recipe never sees these rows;
+they are stored as a digest (:func:`key_digest`) to keep rows small.
 
 The vectors live in a plain (rowid) table with a unique index on the key: new vectors are
 appended and only the small index is kept in key order. That writes ~4x and reads ~3x
@@ -22,10 +33,11 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,20 +55,46 @@ CREATE TABLE IF NOT EXISTS vectors (
     vector      BLOB NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS vectors_key ON vectors (embedder_id, text_hash);
+CREATE TABLE IF NOT EXISTS probabilities (
+    model_key   TEXT NOT NULL,
+    text_hash   TEXT NOT NULL,
+    proba       BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS probabilities_key ON probabilities (model_key, text_hash);
+CREATE TABLE IF NOT EXISTS prepared (
+    recipe_key  TEXT NOT NULL,
+    record_hash TEXT NOT NULL,
+    text_hash   TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS prepared_key ON prepared (recipe_key, record_hash);
 """
 _LEGACY_TABLE = "embeddings"
 """The table of earlier versions (clustered on the key); read, never written."""
 _CHUNK = 500  # SQLite host-parameter limit is 999 in old builds
 
 
+def key_digest(key: str) -> str:
+    """How a model or recipe key is stored: the first 32 hex digits of its sha256."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
 @dataclass
 class CacheStats:
-    """What one :func:`embed_cached` call found and computed."""
+    """What one :func:`embed_cached` call (or a batch chunk) found and computed."""
 
     requested: int = 0
     unique: int = 0
+    """Distinct texts (the lookups)."""
     hits: int = 0
+    """Distinct texts not embedded thanks to the cache: their vector, or their
+    probabilities, were stored already."""
     computed: int = 0
+    """Distinct texts embedded."""
+    prediction_hits: int = 0
+    """Of the hits, the texts whose probabilities were reused (neither vector nor scoring)."""
+    recalled: int = 0
+    """Rows whose text was not prepared again: their record's text hash and its
+    probabilities were stored."""
 
     @property
     def hit_rate(self) -> float:
@@ -67,6 +105,8 @@ class CacheStats:
         self.unique += other.unique
         self.hits += other.hits
         self.computed += other.computed
+        self.prediction_hits += other.prediction_hits
+        self.recalled += other.recalled
 
 
 class EmbeddingCache:
@@ -131,6 +171,62 @@ class EmbeddingCache:
                     (embedder_id, h, int(v.shape[0]), v.tobytes())
                     for h, v in zip(hashes, vectors, strict=True)
                 ),
+            )
+
+    def _lookup(self, sql: str, key: str, hashes: Sequence[str]) -> Iterator[tuple[str, object]]:
+        """Rows of ``sql`` (with ``?`` for the key digest and ``{marks}`` for the hashes)."""
+        unique = list(dict.fromkeys(hashes))
+        digest = key_digest(key)
+        for start in range(0, len(unique), _CHUNK):
+            part = unique[start : start + _CHUNK]
+            yield from self._conn.execute(
+                sql.format(marks=",".join("?" * len(part))), [digest, *part]
+            )
+
+    def get_probabilities(self, model_key: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored probability rows (float64) of ``model_key`` for the text hashes present."""
+        sql = "SELECT text_hash, proba FROM probabilities WHERE model_key = ? AND text_hash IN ({marks})"
+        return {
+            hashed: np.frombuffer(blob, dtype=np.float64)
+            for hashed, blob in self._lookup(sql, model_key, hashes)
+        }
+
+    def put_probabilities(self, model_key: str, hashes: Sequence[str], proba: np.ndarray) -> None:
+        """Store probability rows (one per text hash, float64, bytes kept exactly); existing
+        entries are kept."""
+        proba = np.ascontiguousarray(proba, dtype=np.float64)
+        digest = key_digest(model_key)
+        with self._conn:
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO probabilities VALUES (?, ?, ?)",
+                ((digest, h, row.tobytes()) for h, row in zip(hashes, proba, strict=True)),
+            )
+
+    def probabilities_size(self, model_key: str | None = None) -> int:
+        """Number of stored probability rows (for one model key, or all)."""
+        if model_key is None:
+            return self._conn.execute("SELECT COUNT(*) FROM probabilities").fetchone()[0]
+        return self._conn.execute(
+            "SELECT COUNT(*) FROM probabilities WHERE model_key = ?", (key_digest(model_key),)
+        ).fetchone()[0]
+
+    def get_prepared(self, recipe_key: str, record_hashes: Sequence[str]) -> dict[str, str]:
+        """Record hash → hash of the text prepared from it, for the records present."""
+        sql = (
+            "SELECT record_hash, text_hash FROM prepared "
+            "WHERE recipe_key = ? AND record_hash IN ({marks})"
+        )
+        return dict(self._lookup(sql, recipe_key, record_hashes))
+
+    def put_prepared(
+        self, recipe_key: str, record_hashes: Sequence[str], text_hashes: Sequence[str]
+    ) -> None:
+        """Store the text hash prepared from each record; existing entries are kept."""
+        digest = key_digest(recipe_key)
+        with self._conn:
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO prepared VALUES (?, ?, ?)",
+                ((digest, r, t) for r, t in zip(record_hashes, text_hashes, strict=True)),
             )
 
     def size(self, embedder_id: str | None = None) -> int:

@@ -15,10 +15,13 @@ Bundle layout (what the MLflow pyfunc carries)::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
+import sys
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import joblib
@@ -87,6 +90,50 @@ def predictions_frame(
     return pd.concat([frame, probs], axis=1)
 
 
+BUNDLE_FILES = ("estimator.joblib", "taxonomy.yaml", "meta.json")
+"""The bundle files whose bytes :func:`bundle_digest` hashes (the embedder's weights are
+named by the embedder id)."""
+
+
+def bundle_digest(folder: Path) -> str:
+    """sha256 over the bundle's estimator, taxonomy and meta files: what identifies the model
+    itself, whatever store or version name it is registered under."""
+    digest = hashlib.sha256()
+    for name in BUNDLE_FILES:
+        data = (Path(folder) / name).read_bytes()
+        digest.update(f"{name}:{len(data)}:".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=8)
+def scoring_code_digest(module_name: str) -> str:
+    """A short digest of what computes probabilities besides the model's data: the source
+    of the estimator's module and the versions of Python, numpy, scipy and scikit-learn."""
+    import numpy
+    import scipy
+    import sklearn
+
+    source = Path(sys.modules[module_name].__file__).read_bytes()
+    versions = (
+        f"{sys.version_info[:2]}|{numpy.__version__}|{scipy.__version__}|{sklearn.__version__}"
+    )
+    return hashlib.sha256(source + versions.encode()).hexdigest()[:16]
+
+
+def scores_rows_alone(estimator: ClusterClassifier) -> bool:
+    """Whether each row's probabilities are the same bits whatever rows it is scored with:
+    true for sparse features (TF-IDF, alone, joined to the embeddings or blended with them:
+    a sparse product sums each row on its own) without a stacked second level; false where
+    dense BLAS products score the rows (embedding-only features, stacking), whose last bits
+    depend on the block."""
+    return (
+        bool(getattr(estimator, "uses_tfidf_", False))
+        and getattr(estimator, "features", None) in ("hybrid", "blend", "tfidf")
+        and getattr(estimator, "base_models_", None) is None
+    )
+
+
 @dataclass
 class ClusterModel:
     """A trained classifier ready to predict."""
@@ -95,10 +142,30 @@ class ClusterModel:
     embedder: object
     taxonomy: Taxonomy
     meta: ModelMeta
+    bundle_digest: str | None = None
+    """:func:`bundle_digest` of the bundle it was loaded from (``None`` when it was built in
+    memory: its identity is then unknown)."""
 
     @property
     def cluster_ids(self) -> list[str]:
         return self.taxonomy.ids
+
+    def prediction_key(self) -> str | None:
+        """What a text's probabilities depend on besides the text: the version name, the
+        bundle's content digest, the embedder id (its weights) and the scoring code
+        (:func:`scoring_code_digest`). ``None``, so that stored probabilities are never
+        reused, when the bundle digest is unknown (a model built in memory) or when a row's
+        probabilities may differ in the last bits with the rows scored beside it
+        (:func:`scores_rows_alone` is false).
+
+        Example: ``toy/v1|bundle:3f2a...|all-MiniLM-L6-v2/torch-fp32@989cb896|code:81c0...``.
+        """
+        if self.bundle_digest is None or not scores_rows_alone(self.estimator):
+            return None
+        code = scoring_code_digest(type(self.estimator).__module__)
+        return (
+            f"{self.meta.model_version}|bundle:{self.bundle_digest}|{self.embedder.id}|code:{code}"
+        )
 
     def texts_of(self, frame: pd.DataFrame) -> tuple[list[str], list[str]]:
         """Texts and their hashes: the ``text`` column, or prepared from a company base."""
@@ -223,7 +290,8 @@ class ClusterModel:
                 embedder.id,
                 meta.embedder_id,
             )
-        return cls(estimator, embedder, load_taxonomy(folder / "taxonomy.yaml"), meta)
+        taxonomy = load_taxonomy(folder / "taxonomy.yaml")
+        return cls(estimator, embedder, taxonomy, meta, bundle_digest=bundle_digest(folder))
 
     def output_schema_columns(self) -> list[str]:
         return PREDICTIONS.names + [PROBABILITY_PREFIX + c for c in self.cluster_ids]

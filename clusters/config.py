@@ -147,6 +147,10 @@ class BatchSettings(_Section):
     more as the cache grows, and 1.1 KB of disk), ``always`` of every embedder (static
     reruns then embed only changed texts: ~2x faster), ``never`` none.
     ``clusters classify --no-cache`` turns it off for one run."""
+    cache_predictions: bool = True
+    """Where the cache is used, also keep each text's probabilities under the model's
+    identity (version, bundle digest, embedder, scoring code), so a rerun with the same
+    model skips vector lookup and scoring for unchanged texts (same bytes out)."""
     workers: int = Field(0, ge=0)
     """Processes classifying chunks side by side (:mod:`clusters.batch.workers`): ``0`` =
     auto, one per usable core for the static tier (single-threaded work), 1 for MiniLM and

@@ -1,5 +1,6 @@
 """The batch engine end to end with a real (tiny) model: resume after SIGKILL, idempotence,
-the embedding cache, rejects, manifest, MLflow run, single-file outputs and churn."""
+the embedding cache and the probabilities kept beside it, rejects, manifest, MLflow run,
+single-file outputs and churn."""
 
 from __future__ import annotations
 
@@ -172,6 +173,7 @@ def test_worker_processes_give_the_same_result_as_one(store, toy_model, tmp_path
     assert three.manifest["rows"] == one.manifest["rows"]
     assert three.manifest["clusters"] == one.manifest["clusters"]
     assert three.manifest["cache"]["hits"] == 95, "workers read the cache the first run filled"
+    assert three.manifest["cache"]["prediction_hits"] == 95, "and its probabilities"
     assert three.manifest["timing"]["processing_seconds"] > 0
     assert three.manifest["memory"]["workers"] == 3 and one.manifest["memory"]["workers"] == 1
     assert three.manifest["memory"]["worker_peak_rss_mb"] > 0
@@ -183,6 +185,7 @@ def test_worker_processes_give_the_same_result_as_one(store, toy_model, tmp_path
     config.set_settings(None)
     filled = run(source, tmp_path / "filled", toy_model)
     assert filled.manifest["cache"]["hits"] == 0 and filled.manifest["cache"]["size"] == 95
+    assert filled.manifest["cache"]["predictions_size"] == 95
     # the option wins over the setting
     single = run(source, tmp_path / "single", toy_model, workers=1)
     assert single.manifest["memory"]["workers"] == 1
@@ -399,3 +402,170 @@ def test_single_file_outputs_and_a_directory_of_parts(store, toy_model, tmp_path
     csv = pd.read_csv(tmp_path / "p.csv", dtype={"company_id": str}, keep_default_na=False)
     assert_same_predictions(by_dir, csv)
     assert as_csv.manifest["input"]["parts"] == 2
+
+
+# --- reuse of prepared texts and probabilities (clusters/batch/reuse.py) ------------------------
+
+
+def company_base(n: int, edit: tuple[int, ...] = ()) -> pd.DataFrame:
+    """``n`` companies as a company base (text is prepared from name, website, SIC codes)."""
+    texts = companies(n, edit)["text"]
+    return pd.DataFrame(
+        {
+            "company_id": [f"{i + 1:08d}" for i in range(n)],
+            "name": [f"Company {i} Limited" for i in range(n)],
+            "website_text": texts,
+            "filing_text": [None if i % 3 else "Principal activity: trading." for i in range(n)],
+            "sic_codes": [["62012"] if i % 2 else [] for i in range(n)],
+        }
+    )
+
+
+def assert_identical(a: Path, b: Path) -> None:
+    """The same predictions to the bit (every column, probabilities included)."""
+    pd.testing.assert_frame_equal(read_predictions(a), read_predictions(b), check_exact=True)
+
+
+def run_without_reuse(source: Path, output: Path, model, monkeypatch) -> object:
+    """A job with the vector cache but without stored probabilities (vectors from the same
+    cache, so the same to the bit: without any cache, a transformer's vector can move by
+    ~1e-7 with the texts that share its forward batch)."""
+    with monkeypatch.context() as patch:
+        patch.setenv("CLUSTERS_BATCH__CACHE_PREDICTIONS", "false")
+        config.set_settings(None)
+        result = run(source, output, model)
+    config.set_settings(None)
+    assert result.manifest["cache"]["prediction_hits"] == 0
+    return result
+
+
+def test_scoring_a_text_does_not_depend_on_the_texts_beside_it(toy_model):
+    """What reusing stored probabilities relies on: a row's probabilities are the same bits
+    whether it is scored alone, in a subset or with every other text."""
+    from classifier.estimator import EmbeddedTexts
+
+    texts = companies(40)["text"].tolist()
+    vectors = toy_model.embedder.encode(texts)
+    every = toy_model.estimator.predict_proba(EmbeddedTexts(texts, vectors))
+    rows = np.array([3, 17, 18, 39])
+    some = toy_model.estimator.predict_proba(EmbeddedTexts([texts[i] for i in rows], vectors[rows]))
+    alone = toy_model.estimator.predict_proba(EmbeddedTexts(texts[5:6], vectors[5:6]))
+    assert np.array_equal(every[rows], some) and np.array_equal(every[5:6], alone)
+
+
+def test_probabilities_are_kept_only_for_models_scoring_rows_alone(toy_model):
+    import copy
+
+    from classifier.model import scores_rows_alone
+
+    assert scores_rows_alone(toy_model.estimator) and toy_model.prediction_key() is not None
+    for change in ({"base_models_": [object()]}, {"features": "embedding"}):
+        dense = copy.copy(toy_model)
+        dense.estimator = copy.copy(toy_model.estimator)
+        vars(dense.estimator).update(change)  # scored with dense products: last bits vary
+        assert not scores_rows_alone(dense.estimator) and dense.prediction_key() is None
+
+
+@pytest.mark.parametrize("kind", ["base", "text"])
+def test_rerun_reuses_probabilities_and_gives_the_same_bits(
+    store, toy_model, tmp_path, monkeypatch, kind
+):
+    make = company_base if kind == "base" else companies
+    source = tmp_path / "in.parquet"
+    make(60).to_parquet(source)
+    cold = run(source, tmp_path / "cold", toy_model).manifest["cache"]
+    assert cold["prediction_hits"] == 0 and cold["predictions_size"] == 60
+    assert cold["prediction_key"] == toy_model.prediction_key()
+    assert cold["prediction_key"].startswith("toy/v1|bundle:")
+    same = run(source, tmp_path / "same", toy_model).manifest["cache"]
+    assert same["prediction_hits"] == 60 and same["texts_embedded"] == 0
+    run(source, tmp_path / "uncached", toy_model, use_cache=False)
+    assert_identical(tmp_path / "same", tmp_path / "cold")
+    assert_identical(tmp_path / "same", tmp_path / "uncached")
+
+    make(60, edit=(3, 17, 41)).to_parquet(source)
+    warm = run(source, tmp_path / "warm", toy_model).manifest["cache"]
+    assert warm["texts_embedded"] == 3, "only the changed texts are embedded and scored"
+    assert warm["prediction_hits"] == 57 and warm["hits"] == 57
+    assert warm["rows_recalled"] == (57 if kind == "base" else 0)
+    assert warm["predictions_size"] == 63
+
+    run_without_reuse(source, tmp_path / "scored", toy_model, monkeypatch)
+    assert_identical(tmp_path / "warm", tmp_path / "scored")
+    fresh = run(source, tmp_path / "fresh", toy_model, use_cache=False).manifest["cache"]
+    assert fresh["path"] is None and fresh["prediction_hits"] == 0
+    assert_same_predictions(
+        read_predictions(tmp_path / "warm"), read_predictions(tmp_path / "fresh")
+    )
+    edits = diff_datasets(tmp_path / "cold", tmp_path / "warm")
+    assert set(edits.changes["reason"]) <= {"text changed"}
+
+
+def test_another_model_never_reuses_stored_probabilities(store, toy_model, tmp_path, monkeypatch):
+    import copy
+
+    from classifier.model import ClusterModel
+
+    source = tmp_path / "in.parquet"
+    company_base(30).to_parquet(source)
+    run(source, tmp_path / "v1", toy_model)
+
+    # a new version of the same bundle: another key
+    renamed = copy.copy(toy_model)
+    renamed.meta = copy.copy(toy_model.meta)
+    renamed.meta.model_version = "toy/v2"
+    v2 = run(source, tmp_path / "v2", renamed).manifest["cache"]
+    assert v2["prediction_hits"] == 0 and v2["rows_recalled"] == 0
+    assert v2["hits"] == 30, "the vectors are the embedder's: still reused"
+
+    # another model under the same name and version (another store): its bundle differs
+    changed = copy.deepcopy(toy_model.estimator)
+    learned = next(m for m in changed.models_ if m.lr is not None)
+    learned.lr.intercept_ = learned.lr.intercept_ + 2.0
+    bundle = ClusterModel(changed, toy_model.embedder, toy_model.taxonomy, toy_model.meta).save(
+        tmp_path / "bundle"
+    )
+    other = ClusterModel.load(bundle)
+    other.meta.model_version = toy_model.meta.model_version
+    assert other.bundle_digest != toy_model.bundle_digest
+    assert other.prediction_key() != toy_model.prediction_key()
+    reused = run(source, tmp_path / "other", other).manifest["cache"]
+    assert reused["prediction_hits"] == 0 and reused["rows_recalled"] == 0
+    run_without_reuse(source, tmp_path / "other-scored", other, monkeypatch)
+    assert_identical(tmp_path / "other", tmp_path / "other-scored")
+    before, after = (read_predictions(tmp_path / name) for name in ("v1", "other"))
+    probs = [c for c in before if c.startswith("p_")]
+    assert not np.array_equal(before[probs].to_numpy(), after[probs].to_numpy())
+
+    # a model built in memory has no known identity: nothing is kept for it
+    unknown = ClusterModel(changed, toy_model.embedder, toy_model.taxonomy, toy_model.meta)
+    assert unknown.prediction_key() is None
+    built = run(source, tmp_path / "unknown", unknown).manifest["cache"]
+    assert built["prediction_key"] is None and built["predictions_size"] is None
+    assert built["prediction_hits"] == 0 and built["hits"] == 30
+
+
+def test_probabilities_follow_the_cache_settings(store, toy_model, tmp_path, monkeypatch):
+    from classifier.cache import EmbeddingCache
+
+    source = tmp_path / "in.parquet"
+    company_base(20).to_parquet(source)
+    cache_file = config.get_settings().paths.cache_dir / "embeddings.sqlite"
+    monkeypatch.setenv("CLUSTERS_BATCH__CACHE_PREDICTIONS", "false")
+    config.set_settings(None)
+    for name in ("a", "b"):
+        manifest = run(source, tmp_path / name, toy_model).manifest["cache"]
+        assert manifest["prediction_key"] is None and manifest["prediction_hits"] == 0
+    assert manifest["hits"] == 20, "vectors are still cached"
+    cache = EmbeddingCache(cache_file)
+    assert cache.probabilities_size() == 0 and cache.size() == 20
+    cache.close()
+
+    monkeypatch.setenv("CLUSTERS_BATCH__CACHE_PREDICTIONS", "true")
+    monkeypatch.setenv("CLUSTERS_BATCH__CACHE", "never")
+    monkeypatch.setenv("CLUSTERS_PATHS__CACHE_DIR", str(tmp_path / "no-cache"))
+    config.set_settings(None)
+    off = run(source, tmp_path / "off", toy_model).manifest["cache"]
+    assert off["path"] is None and off["prediction_hits"] == 0 and off["predictions_size"] is None
+    assert not (tmp_path / "no-cache").exists()
+    assert_same_predictions(read_predictions(tmp_path / "a"), read_predictions(tmp_path / "off"))

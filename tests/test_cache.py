@@ -1,4 +1,4 @@
-"""The embedding cache."""
+"""The embedding cache, and the probabilities and prepared-text hashes kept beside it."""
 
 from __future__ import annotations
 
@@ -80,3 +80,47 @@ def test_reads_a_cache_written_by_an_earlier_version(tmp_path: Path):
     embedder.id = "m"
     vectors, stats = embed_cached(embedder, ["x"], cache, ["h-old"])
     assert embedder.seen == [] and stats.hits == 1 and np.array_equal(vectors[0], old)
+
+
+def test_probabilities_keep_their_bits_per_model_key(tmp_path: Path):
+    path = tmp_path / "emb.sqlite"
+    cache = EmbeddingCache(path)
+    rows = np.random.default_rng(0).random((600, 3))
+    hashes = [hash_text(str(i)) for i in range(600)]
+    cache.put_probabilities("toy/v1|bundle:a", hashes, rows)
+    cache.put_probabilities("toy/v1|bundle:a", hashes[:1], np.zeros((1, 3)))  # kept as it was
+    cache.close()
+    cache = EmbeddingCache(path)
+    found = cache.get_probabilities("toy/v1|bundle:a", hashes + ["absent"])
+    assert sorted(found) == sorted(hashes)
+    assert all(found[h].tobytes() == row.tobytes() for h, row in zip(hashes, rows, strict=True))
+    assert cache.get_probabilities("toy/v1|bundle:b", hashes) == {}
+    assert cache.probabilities_size("toy/v1|bundle:a") == 600 and cache.probabilities_size() == 600
+    assert cache.size() == 0, "vectors are counted apart"
+
+
+def test_prepared_text_hashes_per_recipe(tmp_path: Path):
+    cache = EmbeddingCache(tmp_path / "emb.sqlite")
+    cache.put_prepared("recipe 1|x", ["r1", "r2"], ["t1", "t2"])
+    assert cache.get_prepared("recipe 1|x", ["r1", "r3"]) == {"r1": "t1"}
+    assert cache.get_prepared("recipe 1|y", ["r1"]) == {}
+
+
+def test_record_hashes_tell_apart_what_preparation_could():
+    import pandas as pd
+
+    from clusters.batch.reuse import record_hashes
+
+    frame = pd.DataFrame(
+        {
+            "name": ["A", "A", "A", "A", "A", "AB", "A"],
+            "website_text": ["x", "x", None, float("nan"), "", "", "x"],
+            "sic_codes": [["62012"], "62012", ["62012"], ["62012"], ["62012"], ["62012"], None],
+            "employees": [1, 2, 3, 4, 5, 6, 7],  # not a text source
+        }
+    )
+    hashes = record_hashes(frame)
+    assert len(set(hashes)) == len(hashes)
+    again = frame.assign(employees=0)
+    assert record_hashes(again) == hashes
+    assert record_hashes(frame.assign(filing_text=None)) == hashes, "a missing column is None"

@@ -378,3 +378,17 @@ def test_blend_needs_texts_and_refuses_bad_settings():
         ClusterClassifier(cv=3, features="blend", stack=True).fit(X, Y)
     with pytest.raises(ValueError, match="features must be one of"):
         ClusterClassifier(features="both").fit(X, Y)
+
+
+def test_blend_scores_each_row_alone_to_the_bit():
+    """Batch reruns reuse stored probabilities only for models whose rows score alone
+    (``classifier.model.scores_rows_alone``): the blend's two blocks are sparse products."""
+    from classifier.model import scores_rows_alone
+
+    model = ClusterClassifier(cv=3, features="blend").fit(*_hybrid_data())
+    X, _ = _hybrid_data(60, seed=4)
+    every = model.predict_proba(X)
+    rows = np.array([2, 9, 10, 59])
+    assert np.array_equal(model.predict_proba(X.take(rows)), every[rows])
+    assert np.array_equal(model.predict_proba(X.take(np.array([7]))), every[7:8])
+    assert scores_rows_alone(model)

@@ -1,12 +1,19 @@
 """One chunk of a batch job: classify its rows, then commit its files.
 
 :func:`classify_frame` is the computation of :meth:`ClusterModel.predict_frame` (texts →
-vectors → probabilities → PREDICTIONS rows), but it embeds through the cache in slices and
-reports what the cache saved (without a cache, see
+vectors → probabilities → PREDICTIONS rows), but it embeds through the cache in slices,
+scores each distinct text once, and reports what the cache saved (without a cache, see
 :func:`clusters.batch.engine.cache_enabled`, each distinct text of the chunk is still
-embedded once). The text preparation (:func:`classifier.text.prepare_texts`), TF-IDF
-features and scoring (:meth:`ClusterClassifier.predict_proba`) it calls have fast paths
-that give the same bytes as the plain computation, so predictions do not depend on them.
+embedded and scored once). With a cache and a model whose identity is known
+(:meth:`ClusterModel.prediction_key`), the probabilities of every text are stored too, and a
+text whose probabilities are stored for that model is neither looked up in the vector
+cache nor scored: its row is the stored one, bytes and all; a company whose record is
+unchanged is not even prepared again (:mod:`clusters.batch.reuse`). A text's probabilities
+do not depend on the other texts it is scored with (TF-IDF and embedding features are per
+row, the sparse products sum each row in one order: tested), so this changes no bit of the
+output. The text preparation (:func:`classifier.text.prepare_texts`), TF-IDF features and
+scoring (:meth:`ClusterClassifier.predict_proba`) it calls have fast paths that give the
+same bytes as the plain computation, so predictions do not depend on them.
 :func:`commit_chunk` writes the chunk's rejects and review candidates (side files under
 ``_state/``) and then its part file, each atomically: the part file is the chunk's commit
 point, the journal entry written after it records the chunk done.
@@ -17,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,6 +37,7 @@ from classifier.model import ClusterModel, predictions_frame
 from clusters.batch.commit import atomic_write_parquet
 from clusters.batch.layout import JobLayout
 from clusters.batch.outputs import write_csv
+from clusters.batch.reuse import Reuse, recall_or_prepare, stored_probabilities
 from clusters.batch.screen import Screened
 from clusters.batch.state import ChunkRecord
 from clusters.contracts import PREDICTIONS, ContractError, split_labels, to_arrow
@@ -50,6 +58,9 @@ class ChunkSettings:
     layout: JobLayout
     cache: EmbeddingCache | None
     batch_size: int = 64
+    reuse: Reuse = field(default_factory=Reuse)
+    """The keys probabilities and prepared texts are kept under in ``cache`` (none: they
+    are not)."""
 
 
 def embed_texts(
@@ -82,27 +93,73 @@ def embed_texts(
     return np.concatenate(blocks)[[position[h] for h in hashes]], stats
 
 
+def score_texts(
+    model: ClusterModel,
+    texts: Sequence[str | None],
+    hashes: Sequence[str],
+    cache: EmbeddingCache | None,
+    batch_size: int = 64,
+    prediction_key: str | None = None,
+    known: dict[str, np.ndarray] | None = None,
+) -> tuple[np.ndarray, CacheStats]:
+    """Probabilities (one row per text, in order) and the cache counts: each distinct text
+    scored once; with ``cache`` and ``prediction_key``, stored rows are reused and new ones
+    stored. ``known``: probability rows found already (the texts of their hashes may be
+    ``None``: they are not read)."""
+    first: dict[str, int] = {}
+    for i, h in enumerate(hashes):
+        first.setdefault(h, i)
+    n_clusters = len(model.cluster_ids)
+    known = dict(known or {})
+    if cache is not None and prediction_key is not None:
+        wanted = [h for h in first if h not in known]
+        known.update(stored_probabilities(cache, prediction_key, wanted, n_clusters))
+    missing = [h for h in first if h not in known]
+    stats = CacheStats(
+        requested=len(texts), unique=len(first), prediction_hits=len(first) - len(missing)
+    )
+    if missing:
+        todo = [texts[first[h]] for h in missing]
+        vectors, embedded = embed_texts(model.embedder, todo, missing, cache, batch_size)
+        fresh = np.asarray(
+            model.estimator.predict_proba(EmbeddedTexts(todo, vectors)), dtype=np.float64
+        )
+        if cache is not None and prediction_key is not None:
+            cache.put_probabilities(prediction_key, missing, fresh)
+        known.update(zip(missing, fresh, strict=True))
+        stats.hits, stats.computed = embedded.hits, embedded.computed
+    stats.hits += stats.prediction_hits
+    if not hashes:
+        return np.zeros((0, n_clusters)), stats
+    return np.stack([known[h] for h in hashes]), stats
+
+
 def classify_frame(
     model: ClusterModel,
     frame: pd.DataFrame,
     cache: EmbeddingCache | None,
     batch_size: int = 64,
+    reuse: Reuse | None = None,
 ) -> tuple[pd.DataFrame, CacheStats]:
     """PREDICTIONS rows for ``frame`` (one per row, in order) and the cache counts.
 
     The same computation as :meth:`ClusterModel.predict_frame`, but it reports what the
-    embedding cache saved and commits the cache in slices.
+    cache saved, commits the cache in slices and, with ``reuse`` keys, reuses and stores
+    prepared texts and probabilities (see :func:`score_texts`, :mod:`.reuse`).
     """
+    reuse = reuse or Reuse()
     if len(frame):
-        texts, hashes = model.texts_of(frame)
-        vectors, stats = embed_texts(model.embedder, texts, hashes, cache, batch_size)
-        proba = model.estimator.predict_proba(EmbeddedTexts(texts, vectors))
+        texts, hashes, known, recalled = recall_or_prepare(model, frame, cache, reuse)
+        proba, stats = score_texts(
+            model, texts, hashes, cache, batch_size, reuse.prediction_key, known
+        )
+        stats.recalled = recalled
     else:
         hashes, stats = [], CacheStats()
         proba = np.zeros((0, len(model.cluster_ids)))
     predictions = predictions_frame(
         frame["company_id"].astype(str).tolist(),
-        np.asarray(proba, dtype=float),
+        proba,
         model.estimator.thresholds_,
         model.cluster_ids,
         list(hashes),
@@ -167,7 +224,9 @@ def process_chunk(
     """Classify and commit chunk ``index`` (``rows_read`` input rows, screened); returns its
     journal entry (its ``seconds`` are left at 0: the engine, which sees chunks overlap when
     workers run them side by side, records the wall time each one added)."""
-    predictions, stats = classify_frame(model, screened.valid, where.cache, where.batch_size)
+    predictions, stats = classify_frame(
+        model, screened.valid, where.cache, where.batch_size, where.reuse
+    )
     commit_chunk(where.layout, index, predictions, screened)
     return ChunkRecord(
         index=index,
@@ -182,6 +241,8 @@ def process_chunk(
             "unique": stats.unique,
             "hits": stats.hits,
             "computed": stats.computed,
+            "prediction_hits": stats.prediction_hits,
+            "recalled": stats.recalled,
         },
         reject_reasons=screened.kinds,
         seconds=0.0,

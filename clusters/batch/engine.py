@@ -11,12 +11,15 @@ One job = one input (see :mod:`clusters.batch.inputs`), one model, one output di
    through the persistent embedding cache in slices (:data:`clusters.batch.chunks.EMBED_SLICE`
    texts, each committed to the cache, so a kill loses at most one slice of embedding
    work; by default not for the static tier, see :func:`cache_enabled`), then **predict**;
+   with the cache, a company whose record, or a text whose probabilities, the same model
+   has seen is recalled instead (:mod:`clusters.batch.reuse`: same bytes out);
 4. **commit**: the chunk's rejects and review candidates, then ``predictions/part-k``, each
    written to a temporary file, fsync-ed and renamed into place; last, the journal entry.
 
 Where the time goes (``scripts/bench_batch.py``, 2 shared cores): with MiniLM, embedding is
-~99% of a cold run, and ~90% of a rerun after 5% of the texts changed (its changed texts;
-the rest is preparing, scoring and writing every row). With the static tier (no cache by
+~99% of a cold run, and ~95% of a rerun after 5% of the texts changed (its changed texts;
+the rest is reading, screening and writing every row, and preparing and scoring the
+changed ones). With the static tier (no cache by
 default), embedding is ~40% of a run (mostly wordpiece tokenising), text preparation ~33%,
 TF-IDF features and scoring ~16%, reading, screening, validation and commits ~10%.
 
@@ -57,6 +60,7 @@ from clusters.batch.layout import JobLayout, is_single_file, layout_for
 from clusters.batch.manifest import build_manifest, read_manifest
 from clusters.batch.outputs import write_rejects, write_review_queue, write_single_file
 from clusters.batch.progress import Progress
+from clusters.batch.reuse import Reuse, recipe_key
 from clusters.batch.screen import Screened, SeenIds, screen_chunk
 from clusters.batch.state import ChunkRecord, JobIdentity, JobState, load_state, now, save_state
 from clusters.batch.workers import can_fork, chunk_runner, workers_for
@@ -174,6 +178,7 @@ def model_facts(model: ClusterModel, model_uri: str) -> dict[str, Any]:
         "version": meta.model_version,
         "embedder": meta.embedder_name,
         "embedder_id": model.embedder.id,
+        "bundle_digest": model.bundle_digest,
         "taxonomy": meta.taxonomy_name,
         "taxonomy_version": meta.taxonomy_version,
         "taxonomy_hash": meta.taxonomy_hash,
@@ -327,14 +332,47 @@ def cache_enabled(options: BatchOptions, settings: Settings, embedder: object) -
     return policy == "always" or bool(getattr(embedder, "cache_worthwhile", True))
 
 
-def describe_cache(cache: EmbeddingCache | None, path: Path, model: ClusterModel) -> dict[str, Any]:
-    """Where the embedding cache is and how big (the manifest's ``cache`` facts)."""
+def reuse_for(settings: Settings, model: ClusterModel, mode: str) -> Reuse:
+    """The keys under which a job that uses the cache keeps its texts' probabilities and its
+    records' prepared-text hashes (:mod:`clusters.batch.reuse`): none when
+    ``batch.cache_predictions`` is off or the model's identity is unknown."""
+    if not settings.batch.cache_predictions:
+        return Reuse()
+    key = model.prediction_key()
+    if key is None:
+        logger.info("model built in memory (no bundle digest): probabilities are not cached")
+        return Reuse()
+    if mode != BASE_MODE:
+        return Reuse(prediction_key=key)
+    from clusters.sic import default_reference
+
+    return Reuse(prediction_key=key, recipe_key=recipe_key(default_reference().titles))
+
+
+def describe_cache(
+    cache: EmbeddingCache | None,
+    path: Path,
+    model: ClusterModel,
+    prediction_key: str | None = None,
+) -> dict[str, Any]:
+    """Where the cache is and how big (the manifest's ``cache`` facts): ``size`` counts the
+    embedder's vectors, ``predictions_size`` the model's probability rows."""
     if cache is None:
-        return {"path": None, "size": None, "bytes": None}
+        return {
+            "path": None,
+            "size": None,
+            "bytes": None,
+            "prediction_key": None,
+            "predictions_size": None,
+        }
     return {
         "path": str(path),
         "size": cache.size(model.embedder.id),
         "bytes": cache.bytes_on_disk(),
+        "prediction_key": prediction_key,
+        "predictions_size": (
+            cache.probabilities_size(prediction_key) if prediction_key is not None else None
+        ),
     }
 
 
@@ -360,9 +398,10 @@ class _Job:
         cache_path = self.settings.paths.cache_dir / "embeddings.sqlite"
         use = cache_enabled(self.options, self.settings, self.model.embedder)
         cache = EmbeddingCache(cache_path) if use else None
+        reuse = reuse_for(self.settings, self.model, self.source.mode) if use else Reuse()
         try:
-            processed = self._loop(cache, cache_path)
-            cache_facts = describe_cache(cache, cache_path, self.model)
+            processed = self._loop(cache, cache_path, reuse)
+            cache_facts = describe_cache(cache, cache_path, self.model, reuse.prediction_key)
         finally:
             if cache is not None:
                 cache.close()
@@ -382,7 +421,7 @@ class _Job:
             return 1
         return workers
 
-    def _loop(self, cache: EmbeddingCache | None, cache_path: Path) -> int:
+    def _loop(self, cache: EmbeddingCache | None, cache_path: Path, reuse: Reuse) -> int:
         """Process every chunk not committed yet; returns how many were processed."""
         layout, state = self.layout, self.state
         committed = {k for k in state.chunks if layout.part(k).is_file()}
@@ -392,7 +431,7 @@ class _Job:
             enabled=self.options.progress,
         )
         seen = SeenIds()
-        where = ChunkSettings(layout, cache, self.options.embed_batch_size)
+        where = ChunkSettings(layout, cache, self.options.embed_batch_size, reuse)
         runner = chunk_runner(self.model, where, cache_path if cache else None, self.workers)
         n_chunks = 0
         tick = time.monotonic()  # a chunk's seconds: the wall time since the previous one

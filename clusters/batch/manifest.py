@@ -4,8 +4,9 @@ Built from the progress journal, so a job finished over several attempts (killed
 resumed) reports totals over all of them. Sections: ``input`` (path, mode, parts, bytes,
 fingerprint), ``model`` (URI, resolved version, embedder id, taxonomy hash), ``chunking``,
 ``rows`` (read, written, rejected by kind), ``timing`` (start and end, attempts, rows/s),
-``cache`` (lookups, hits, hit rate, texts embedded, entries, bytes), ``review`` (share
-needing review), ``clusters`` (companies per cluster), ``outputs`` and ``memory``.
+``cache`` (lookups, hits, hit rate, texts embedded, probabilities reused, rows recalled
+without text preparation, entries, bytes), ``review`` (share needing review), ``clusters``
+(companies per cluster), ``outputs`` and ``memory``.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ def build_manifest(
             "hits": hits,
             "texts_embedded": sums["cache"].get("computed", 0),
             "hit_rate": round(hits / lookups, 4) if lookups else 0.0,
+            "prediction_hits": sums["cache"].get("prediction_hits", 0),
+            "rows_recalled": sums["cache"].get("recalled", 0),
         },
         "review": {
             "needs_review": rows.get("needs_review", 0),

@@ -78,7 +78,8 @@ class ChunkRecord:
     assigned: int
     clusters: dict[str, int]
     cache: dict[str, int]
-    """requested, unique, hits, computed (see :class:`classifier.cache.CacheStats`)."""
+    """requested, unique, hits, computed, prediction_hits (see
+    :class:`classifier.cache.CacheStats`)."""
     reject_reasons: dict[str, int]
     seconds: float
     ids_digest: str

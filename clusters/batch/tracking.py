@@ -40,6 +40,7 @@ def batch_metrics(manifest: dict[str, Any]) -> dict[str, float]:
         "processing_seconds": manifest["timing"]["processing_seconds"],
         "cache_hit_rate": cache["hit_rate"],
         "cache_hits": cache["hits"],
+        "cache_prediction_hits": cache.get("prediction_hits", 0),
         "cache_size": cache.get("size") or 0,
         "texts_embedded": cache["texts_embedded"],
         "needs_review": review["needs_review"],
