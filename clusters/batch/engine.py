@@ -340,7 +340,12 @@ def reuse_for(settings: Settings, model: ClusterModel, mode: str) -> Reuse:
         return Reuse()
     key = model.prediction_key()
     if key is None:
-        logger.info("model built in memory (no bundle digest): probabilities are not cached")
+        why = (
+            "the model was built in memory (no bundle digest)"
+            if model.bundle_digest is None
+            else "its features are scored with dense products, whose last bits vary with the batch"
+        )
+        logger.info("probabilities are not cached: %s", why)
         return Reuse()
     if mode != BASE_MODE:
         return Reuse(prediction_key=key)
