@@ -249,6 +249,18 @@ class EmbeddingCache:
         self._conn.close()
 
 
+def first_positions(hashes: Sequence[str]) -> dict[str, int]:
+    """Each distinct hash and the position of its first occurrence, in first-seen order.
+
+    >>> first_positions(["a", "b", "a"])
+    {'a': 0, 'b': 1}
+    """
+    first: dict[str, int] = {}
+    for i, h in enumerate(hashes):
+        first.setdefault(h, i)
+    return first
+
+
 def embed_cached(
     embedder: object,
     texts: Sequence[str],
@@ -262,9 +274,7 @@ def embed_cached(
     Returns the (n, dim) float32 matrix in input order and what was hit or computed.
     """
     hashes = list(hashes) if hashes is not None else [text_hash(t) for t in texts]
-    first: dict[str, int] = {}
-    for i, h in enumerate(hashes):
-        first.setdefault(h, i)
+    first = first_positions(hashes)
     stats = CacheStats(requested=len(texts), unique=len(first))
     known = cache.get(embedder.id, list(first)) if cache is not None else {}
     stats.hits = len(known)

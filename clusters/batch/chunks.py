@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from classifier.cache import CacheStats, EmbeddingCache, embed_cached
+from classifier.cache import CacheStats, EmbeddingCache, embed_cached, first_positions
 from classifier.estimator import EmbeddedTexts
 from classifier.model import ClusterModel, predictions_frame
 from clusters.batch.commit import atomic_write_parquet
@@ -73,9 +73,7 @@ def embed_texts(
 ) -> tuple[np.ndarray, CacheStats]:
     """Vectors for ``texts`` (each distinct hash embedded once), committing to ``cache`` in
     slices of ``slice_size`` distinct texts."""
-    first: dict[str, int] = {}
-    for i, h in enumerate(hashes):
-        first.setdefault(h, i)
+    first = first_positions(hashes)
     unique = list(first)
     stats = CacheStats(requested=len(texts), unique=len(unique))
     blocks = []
@@ -106,9 +104,7 @@ def score_texts(
     scored once; with ``cache`` and ``prediction_key``, stored rows are reused and new ones
     stored. ``known``: probability rows found already (the texts of their hashes may be
     ``None``: they are not read)."""
-    first: dict[str, int] = {}
-    for i, h in enumerate(hashes):
-        first.setdefault(h, i)
+    first = first_positions(hashes)
     n_clusters = len(model.cluster_ids)
     known = dict(known or {})
     if cache is not None and prediction_key is not None:
