@@ -108,9 +108,9 @@ class Training(_Section):
     positives."""
     weak_pool_max: int = Field(20_000, ge=0)
     """At most this many unlabelled companies are sampled for weak labels."""
-    features: str = Field("hybrid", pattern="^(hybrid|blend|embedding|tfidf)$")
-    """``hybrid``: one model per cluster over embeddings + TF-IDF; ``blend``: one over each,
-    probabilities averaged (better with a fine-tuned embedder; README, model quality)."""
+    features: str = Field("blend", pattern="^(hybrid|blend|embedding|tfidf)$")
+    """``blend``: per cluster one model over the embeddings and one over TF-IDF, probabilities
+    averaged; ``hybrid``: one model over embeddings + TF-IDF (README, model quality)."""
     blend_weight: float | None = Field(None, ge=0.0, le=1.0)
     """``features: blend``: the embedding model's share; unset: chosen on out-of-fold F1."""
     C: float = Field(4.0, gt=0.0)

@@ -5,8 +5,9 @@ repo), makes a fixed seeded 80/20 split, and prints, side by side and in one run
 
 * TF-IDF + logistic regression (the baseline),
 * MiniLM embeddings + logistic regression,
-* the product's hybrid ClusterClassifier (embeddings + TF-IDF, one model over both),
-* the blend (``features="blend"``: one model over each, probabilities averaged),
+* the hybrid (``features="hybrid"``: embeddings + TF-IDF, one model over both),
+* the product's default, the blend (``features="blend"``: one model over each, probabilities
+  averaged),
 
 each with per-cluster thresholds from out-of-fold predictions: micro/macro F1, precision,
 recall and expected calibration error on the test split.
@@ -113,7 +114,7 @@ def main() -> None:
         default=0,
         metavar="EPOCHS",
         help="also fine-tune MiniLM's top layers on the training split for EPOCHS epochs "
-        "(training/fine_tune.py) and run the embedding and hybrid variants on tuned vectors",
+        "(training/fine_tune.py) and run the embedding and blend variants on tuned vectors",
     )
     parser.add_argument(
         "--tuned-dir",
@@ -126,7 +127,7 @@ def main() -> None:
         default=[],
         metavar="NAME=FILE",
         help="also evaluate vectors made elsewhere (scripts/gpu_fine_tune.py: int8 codes, rows "
-        "in split order, train then test), alone and in the hybrid; repeatable",
+        "in split order, train then test), alone, in the hybrid and in the blend; repeatable",
     )
     parser.add_argument(
         "--no-base",
@@ -174,8 +175,8 @@ def main() -> None:
         for key, label, features, stack in (
             ("tfidf", "TF-IDF + LR (baseline)", "tfidf", False),
             ("embedding", f"{args.embedder} + LR", "embedding", False),
-            ("hybrid", f"hybrid {args.embedder} + TF-IDF (product default)", "hybrid", False),
-            ("blend", f"blend {args.embedder} | TF-IDF", "blend", False),
+            ("hybrid", f"hybrid {args.embedder} + TF-IDF", "hybrid", False),
+            ("blend", f"blend {args.embedder} | TF-IDF (product default)", "blend", False),
             ("stacked", f"hybrid {args.embedder} + TF-IDF, stacked", "hybrid", True),
         )
         if key in wanted and (key == "tfidf" or not args.no_base)
@@ -185,8 +186,8 @@ def main() -> None:
         variants += [
             (f"fine-tuned {args.embedder} + LR", "embedding", False, tuned),
             (
-                f"hybrid fine-tuned {args.embedder} + TF-IDF (product, fine_tune)",
-                "hybrid",
+                f"blend fine-tuned {args.embedder} | TF-IDF (product, fine_tune)",
+                "blend",
                 False,
                 tuned,
             ),

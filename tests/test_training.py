@@ -194,11 +194,21 @@ def test_train_register_load_by_alias_predict(toy, tmp_path):
     assert explanation[0]["examples"], "nearest labelled examples support the prediction"
 
 
-def test_blend_features_train_log_their_weight_and_load(toy, monkeypatch):
-    monkeypatch.setenv("CLUSTERS_TRAINING__FEATURES", "blend")
+def test_blend_is_the_default_and_hybrid_still_trains(toy, monkeypatch):
     from clusters import config
 
+    assert get_settings().training.features == "blend"
+    monkeypatch.setenv("CLUSTERS_TRAINING__FEATURES", "hybrid")
     config.set_settings(None)
+    result = train(toy["taxonomy"], [toy["labels"]], model_name="joined")
+    run = MlflowClient(get_settings().mlflow_uri).get_run(result.run_id)
+    assert run.data.params["features"] == "hybrid"
+    assert "blend_weight" not in run.data.metrics
+    model = unwrap(mlflow.pyfunc.load_model("models:/joined@champion"))
+    assert model.estimator.tfidf_models_ is None and model.estimator.uses_tfidf_
+
+
+def test_blend_features_train_log_their_weight_and_load(toy):
     result = train(toy["taxonomy"], [toy["labels"]], model_name="blended")
     run = MlflowClient(get_settings().mlflow_uri).get_run(result.run_id)
     assert run.data.params["features"] == "blend"
