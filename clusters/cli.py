@@ -16,7 +16,7 @@ from clusters import __version__
 from clusters.config import ConfigError, get_settings, load_settings, set_settings
 from clusters.contracts import ContractError
 from clusters.ingest.stage import InputFormat, ingest_companies
-from clusters.taxonomy import TaxonomyError, load_taxonomy
+from clusters.taxonomy import Taxonomy, TaxonomyError, load_taxonomy
 
 app = typer.Typer(
     name="clusters",
@@ -110,18 +110,26 @@ def ingest_companies_command(
         typer.echo(line)
 
 
-@taxonomy_app.command("validate")
-def taxonomy_validate(
-    path: Annotated[
-        Path | None, typer.Argument(help="Taxonomy YAML (default: the configured taxonomy).")
-    ] = None,
-) -> None:
-    """Check a taxonomy file: unique ids, existing parents, no cycles, valid SIC codes."""
+TaxonomyPath = Annotated[
+    Path | None, typer.Argument(help="Taxonomy YAML (default: the configured taxonomy).")
+]
+
+
+def _taxonomy_or_fail(path: Path | None) -> tuple[Path, Taxonomy]:
+    """The taxonomy at ``path`` (default: the configured one), or a clear CLI error."""
     path = path or get_settings().paths.taxonomy
     try:
-        taxonomy = load_taxonomy(path)
+        return path, load_taxonomy(path)
     except TaxonomyError as exc:
         raise fail(str(exc)) from exc
+
+
+@taxonomy_app.command("validate")
+def taxonomy_validate(
+    path: TaxonomyPath = None,
+) -> None:
+    """Check a taxonomy file: unique ids, existing parents, no cycles, valid SIC codes."""
+    path, taxonomy = _taxonomy_or_fail(path)
     tiers = {tier.value: len(c) for tier, c in taxonomy.by_tier().items()}
     typer.echo(
         f"{path}: {taxonomy.name} v{taxonomy.version}, {len(taxonomy.clusters)} clusters "
@@ -131,16 +139,10 @@ def taxonomy_validate(
 
 @taxonomy_app.command("show")
 def taxonomy_show(
-    path: Annotated[
-        Path | None, typer.Argument(help="Taxonomy YAML (default: the configured taxonomy).")
-    ] = None,
+    path: TaxonomyPath = None,
 ) -> None:
     """List the clusters of a taxonomy by tier."""
-    path = path or get_settings().paths.taxonomy
-    try:
-        taxonomy = load_taxonomy(path)
-    except TaxonomyError as exc:
-        raise fail(str(exc)) from exc
+    _, taxonomy = _taxonomy_or_fail(path)
     for tier, clusters in taxonomy.by_tier().items():
         typer.echo(f"{tier.value}:")
         for cluster in clusters:
