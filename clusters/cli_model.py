@@ -48,7 +48,8 @@ def train_command(
     ] = None,
 ) -> None:
     """Train a classifier, log it to MLflow, register it and promote it if it is better."""
-    from training.train import compare_table, train
+    from training.metrics import compare_table, describe_gains
+    from training.train import train
 
     settings = get_settings()
     try:
@@ -68,6 +69,8 @@ def train_command(
         typer.echo(
             compare_table(result.evaluation, result.baselines).round(3).to_string(index=False)
         )
+        for line in describe_gains(result.gains):
+            typer.echo(line)
     else:
         typer.echo(
             "no held-out labels: the model was trained from the taxonomy and weak labels only"
@@ -280,5 +283,9 @@ def evaluate_command(
         result = evaluate_model(labels, model, companies)
     except KNOWN_ERRORS as exc:
         raise _fail(str(exc)) from exc
+    from training.metrics import describe_gains
+
     typer.echo(result.table.round(3).to_string(index=False))
+    for line in describe_gains(result.gains):
+        typer.echo(line)
     typer.echo(f"logged as MLflow run {result.run_id}")

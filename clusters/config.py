@@ -114,6 +114,9 @@ class Training(_Section):
     blend_weight: float | None = Field(None, ge=0.0, le=1.0)
     """``features: blend``: the embedding model's share; unset: chosen on out-of-fold F1."""
     C: float = Field(4.0, gt=0.0)
+    bootstrap_samples: int = Field(1000, ge=0)
+    """Resamples of the held-out companies behind the 95% interval of each gain over a
+    baseline (``training.metrics.paired_difference``); 0: no interval."""
     stack: bool = False
     """Add the second level that reads all clusters' scores (see ClusterClassifier)."""
     n_jobs: int = Field(1, ge=-1)

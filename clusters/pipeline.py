@@ -32,7 +32,8 @@ def run_pipeline(
     from classifier.classify import classify_file
     from clusters.batch.engine import BatchOptions
     from clusters.ingest.stage import InputFormat, ingest_companies
-    from training.train import compare_table, train
+    from training.metrics import compare_table, describe_gains
+    from training.train import train
 
     settings = settings or get_settings()
     out = Path(output_dir) if output_dir else settings.paths.output_dir
@@ -60,6 +61,8 @@ def run_pipeline(
     if trained.evaluation is not None:
         table = compare_table(trained.evaluation, trained.baselines).round(3)
         logger.info("evaluation on held-out demo labels:\n%s", table.to_string(index=False))
+        for line in describe_gains(trained.gains):
+            logger.info("%s", line)
         table.to_csv(out / "evaluation.csv", index=False)
         result.outputs["evaluation"] = out / "evaluation.csv"
     result.outputs["MLflow store"] = Path(settings.mlflow_uri.removeprefix("sqlite:///"))

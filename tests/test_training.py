@@ -164,8 +164,23 @@ def test_train_register_load_by_alias_predict(toy, tmp_path):
     assert run.data.params["dataset_hash"] == result.dataset_hash
     assert "micro_f1" in run.data.metrics and "baseline_tfidf_micro_f1" in run.data.metrics
     assert "f1__space" in run.data.metrics
+    gain = result.gains.set_index(["baseline", "metric"]).loc[("tfidf", "micro_f1")]
+    assert gain["gain"] == pytest.approx(
+        result.evaluation.metrics["micro_f1"] - result.baselines["tfidf"].metrics["micro_f1"]
+    )
+    assert gain["ci_low"] <= gain["gain"] <= gain["ci_high"]
+    assert run.data.metrics["gain_over_tfidf_micro_f1"] == pytest.approx(gain["gain"])
+    assert (
+        run.data.metrics["gain_over_tfidf_macro_f1_ci_high"]
+        >= (run.data.metrics["gain_over_tfidf_macro_f1"])
+    )
     artifacts = {a.path for a in client.list_artifacts(result.run_id, "evaluation")}
-    assert {"evaluation/per_cluster.csv", "evaluation/reliability.png"} <= artifacts
+    assert {
+        "evaluation/per_cluster.csv",
+        "evaluation/reliability.png",
+        "evaluation/comparison.csv",
+        "evaluation/gains.csv",
+    } <= artifacts
     assert str(client.get_model_version_by_alias("toy", "champion").version) == "1"
     assert str(client.get_model_version_by_alias("toy", "challenger").version) == "1"
 
@@ -325,6 +340,14 @@ def test_evaluate_and_classify_commands(toy, tmp_path):
     done = runner.invoke(app, ["evaluate", "--labels", str(toy["labels"])])
     assert done.exit_code == 0, done.output
     assert "baseline: tfidf" in done.output and "classifier" in done.output
+    assert "classifier vs tfidf: micro-F1 " in done.output and "95% CI" in done.output
+    evaluation_run = MlflowClient(get_settings().mlflow_uri).search_runs(
+        [mlflow.get_experiment_by_name(get_settings().experiment).experiment_id],
+        "tags.kind = 'evaluation'",
+    )[0]
+    assert "gain_over_tfidf_micro_f1_ci_low" in evaluation_run.data.metrics
+    logged = {a.path for a in MlflowClient().list_artifacts(evaluation_run.info.run_id)}
+    assert {"comparison.csv", "gains.csv", "per_cluster.csv"} <= logged
 
     companies = pd.DataFrame(
         {"company_id": ["1", "2"], "text": ["rocket engines", "sourdough bakery"]}

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mlflow
+import numpy as np
+import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from clusters.config import Settings
+from training.metrics import Evaluation, compare_table, gain_metrics
 
 
 def use_experiment(settings: Settings, name: str | None = None) -> str:
@@ -26,3 +31,24 @@ def use_experiment(settings: Settings, name: str | None = None) -> str:
         experiment_id = experiment.experiment_id
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
+
+
+def log_comparison(
+    evaluation: Evaluation,
+    baselines: dict[str, Evaluation],
+    gains: pd.DataFrame,
+    folder: Path,
+    artifact_path: str | None = "evaluation",
+) -> None:
+    """Log the model's and the baselines' metrics, the gains over them with their
+    intervals, and both tables (``comparison.csv``, ``gains.csv``) to the active run."""
+    mlflow.log_metrics({k: v for k, v in evaluation.metrics.items() if np.isfinite(v)})
+    for name, base in baselines.items():
+        mlflow.log_metrics(
+            {f"baseline_{name}_{k}": v for k, v in base.metrics.items() if np.isfinite(v)}
+        )
+    mlflow.log_metrics(gain_metrics(gains))
+    compare_table(evaluation, baselines).to_csv(folder / "comparison.csv", index=False)
+    gains.to_csv(folder / "gains.csv", index=False)
+    for name in ("comparison.csv", "gains.csv"):
+        mlflow.log_artifact(str(folder / name), artifact_path=artifact_path)

@@ -48,11 +48,11 @@ from training.fine_tune import (
     should_fine_tune,
 )
 from training.labels import LabelSet, load_label_files
-from training.metrics import Evaluation, evaluate
+from training.metrics import Evaluation, compare_to_baselines, evaluate
 from training.plots import pr_curves, reliability_diagram
 from training.registry import GateDecision, register_and_gate
 from training.reviewed import Predictor, log_reviewed, registry_uri, superseded_by_review
-from training.tracking import use_experiment
+from training.tracking import log_comparison, use_experiment
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +71,8 @@ class TrainResult:
     dataset_hash: str = ""
     reviewed_comparison: pd.DataFrame | None = None
     """Queue model vs new model per cluster on held-out reviewed items (see training.reviewed)."""
+    gains: pd.DataFrame | None = None
+    """The model's micro-/macro-F1 gain over each baseline with a 95% bootstrap interval."""
 
 
 def split_trusted(labels: LabelSet, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -238,6 +240,7 @@ def train(
     # --- evaluate ------------------------------------------------------------------------
     evaluation: Evaluation | None = None
     baselines: dict[str, Evaluation] = {}
+    gains = None
     eval_proba = None
     if trusted_eval is not None and len(trusted_eval):
         eval_proba = model.predict_proba(trusted_eval.texts, cache=cache)
@@ -261,6 +264,9 @@ def train(
         sic_lists = _sic_codes_for(trusted_eval.company_ids, companies_path)
         if sic_lists is not None:
             baselines["sic"] = sic_baseline(sic_lists, trusted_eval.Y, taxonomy)
+        gains = compare_to_baselines(
+            evaluation, baselines, n_boot=cfg.bootstrap_samples, seed=cfg.random_state
+        )
 
     counts = train_set.counts_by_source()
     if trusted_eval is not None:
@@ -321,7 +327,9 @@ def train(
             mlflow.log_artifact(str(tmp_path / "label_sources.json"))
             mlflow.log_artifact(str(taxonomy_path), artifact_path="taxonomy")
             if evaluation is not None:
-                _log_evaluation(evaluation, baselines, trusted_eval, eval_proba, taxonomy, tmp_path)
+                _log_evaluation(
+                    evaluation, baselines, gains, trusted_eval, eval_proba, taxonomy, tmp_path
+                )
             reviewed_table = log_reviewed(
                 reviewed_paths,
                 trusted,
@@ -366,6 +374,7 @@ def train(
         taxonomy.content_hash,
         data_hash,
         reviewed_table,
+        gains,
     )
 
 
@@ -458,16 +467,13 @@ def _aligned_thresholds(model: ClusterModel, cluster_ids: list[str]) -> np.ndarr
 def _log_evaluation(
     evaluation: Evaluation,
     baselines: dict[str, Evaluation],
+    gains: pd.DataFrame,
     eval_set: LabelSet,
     proba: np.ndarray,
     taxonomy: Taxonomy,
     folder: Path,
 ) -> None:
-    mlflow.log_metrics({k: v for k, v in evaluation.metrics.items() if np.isfinite(v)})
-    for name, base in baselines.items():
-        mlflow.log_metrics(
-            {f"baseline_{name}_{k}": v for k, v in base.metrics.items() if np.isfinite(v)}
-        )
+    log_comparison(evaluation, baselines, gains, folder)
     per_cluster = evaluation.per_cluster
     for row in per_cluster.itertuples():
         for metric in ("precision", "recall", "f1", "pr_auc", "support"):
@@ -475,11 +481,9 @@ def _log_evaluation(
             if np.isfinite(value):
                 mlflow.log_metric(f"{metric}__{row.cluster_id}", value)
     per_cluster.to_csv(folder / "per_cluster.csv", index=False)
-    comparison = compare_table(evaluation, baselines)
-    comparison.to_csv(folder / "comparison.csv", index=False)
     reliability_diagram(eval_set.Y, proba, folder / "reliability.png")
     pr_curves(eval_set.Y, proba, taxonomy.ids, folder / "pr_curves.png")
-    for name in ("per_cluster.csv", "comparison.csv", "reliability.png", "pr_curves.png"):
+    for name in ("per_cluster.csv", "reliability.png", "pr_curves.png"):
         mlflow.log_artifact(str(folder / name), artifact_path="evaluation")
     examples = pd.DataFrame(
         {
@@ -489,20 +493,3 @@ def _log_evaluation(
     )
     examples.to_csv(folder / "eval_rows.csv", index=False)
     mlflow.log_artifact(str(folder / "eval_rows.csv"), artifact_path="evaluation")
-
-
-def compare_table(evaluation: Evaluation, baselines: dict[str, Evaluation]) -> pd.DataFrame:
-    """Model and baselines side by side on the headline metrics."""
-    rows = [{"model": "classifier", **evaluation.metrics}]
-    rows += [{"model": f"baseline: {name}", **ev.metrics} for name, ev in baselines.items()]
-    columns = [
-        "model",
-        "micro_f1",
-        "macro_f1",
-        "micro_precision",
-        "micro_recall",
-        "ece",
-        "coverage",
-        "n_eval",
-    ]
-    return pd.DataFrame(rows)[columns]
