@@ -58,12 +58,13 @@ def log_to_mlflow(table: pd.DataFrame, args, embedder_id: str, n_train: int, n_t
                 "embedder_id": embedder_id,
             }
         )
-        for row in table.itertuples():
-            prefix = re.sub(r"[^a-z0-9]+", "_", row.model.lower()).strip("_")
+        for _, row in table.iterrows():
+            prefix = re.sub(r"[^a-z0-9]+", "_", row["model"].lower()).strip("_")
             mlflow.log_metrics(
                 {
-                    f"{prefix}_{k}": float(getattr(row, k))
-                    for k in ("micro_f1", "macro_f1", "micro_precision", "micro_recall", "ece")
+                    f"{prefix}_{k}": float(v)
+                    for k, v in row.items()
+                    if k != "model" and np.isfinite(float(v))
                 }
             )
         mlflow.log_text(table.to_csv(index=False), "benchmark.csv")
@@ -237,11 +238,14 @@ def main() -> None:
     print(table.round(3).to_string(index=False))
     baseline = table[table["model"].str.startswith("TF-IDF")]
     base = baseline.iloc[0] if len(baseline) else None
-    for row in table.itertuples() if base is not None else ():
+    for i, row in enumerate(table.itertuples()) if base is not None else ():
         if row.model == base.model:
             continue
         gains = paired_difference(Y[test_idx], predictions[row.model], predictions[base.model])
         print(f"{row.model} vs baseline: " + ", ".join(g.describe() for g in gains))
+        for g in gains:
+            for suffix, value in (("", g.difference), ("_ci_low", g.low), ("_ci_high", g.high)):
+                table.loc[i, f"gain_{g.metric}{suffix}"] = value
     if args.mlflow:
         log_to_mlflow(table, args, embedder.id, len(train_idx), len(test_idx))
     print("targets: micro-F1 >= 0.66, macro-F1 >= 0.60, +0.04 over TF-IDF on both, ECE <= 0.05")
