@@ -23,9 +23,18 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
+class Features(StrEnum):
+    """Feature modes of the classifier (``training.features``)."""
+
+    blend = "blend"
+    hybrid = "hybrid"
+    embedding = "embedding"
+    tfidf = "tfidf"
+
+
 def train_command(
     taxonomy: Annotated[
-        Path | None, typer.Option(help="Taxonomy YAML [default: the configured taxonomy].")
+        Path | None, typer.Option(help="Taxonomy YAML \\[default: the configured taxonomy].")
     ] = None,
     labels: Annotated[
         list[Path] | None,
@@ -46,12 +55,19 @@ def train_command(
     embedder: Annotated[
         str | None, typer.Option(help="Embedder: minilm, minilm-onnx or static.")
     ] = None,
+    features: Annotated[
+        Features | None,
+        typer.Option(help="Classifier features \\[default: training.features, blend]."),
+    ] = None,
 ) -> None:
     """Train a classifier, log it to MLflow, register it and promote it if it is better."""
     from training.metrics import compare_table, describe_gains
     from training.train import train
 
     settings = get_settings()
+    if features is not None:
+        training = settings.training.model_copy(update={"features": features.value})
+        settings = settings.model_copy(update={"training": training})
     try:
         result = train(
             taxonomy or settings.paths.taxonomy,
@@ -61,6 +77,7 @@ def train_command(
             experiment=experiment,
             model_name=model_name,
             embedder_name=embedder,
+            settings=settings,
         )
     except KNOWN_ERRORS as exc:
         raise _fail(str(exc)) from exc
@@ -123,7 +140,7 @@ def classify_command(
         typer.Option(
             "--chunk-rows",
             min=1,
-            help="Rows per chunk and part file [default: settings batch.chunk_rows, 10000].",
+            help="Rows per chunk and part file \\[default: settings batch.chunk_rows, 10000].",
             show_default=False,
         ),
     ] = None,
@@ -133,7 +150,7 @@ def classify_command(
             "--workers",
             min=0,
             help="Processes classifying chunks side by side (0 = auto: one per core for the "
-            "static tier, 1 otherwise) [default: settings batch.workers].",
+            "static tier, 1 otherwise) \\[default: settings batch.workers].",
             show_default=False,
         ),
     ] = None,
@@ -175,7 +192,7 @@ def classify_command(
         typer.Option(
             "--spark-master",
             help="Spark master for --engine spark: local[N,F] (N cores, F tries per task), "
-            "yarn, k8s://... [default: local[2,3]; a running session is joined].",
+            "yarn, k8s://... \\[default: local[2,3]; a running session is joined].",
             show_default=False,
         ),
     ] = None,
@@ -247,7 +264,7 @@ def classify_command(
 
 def run_command(
     output_dir: Annotated[
-        Path | None, typer.Option(help="Where to write outputs [default: outputs/].")
+        Path | None, typer.Option(help="Where to write outputs \\[default: outputs/].")
     ] = None,
 ) -> None:
     """The main job on the bundled demo data: ingest, train, classify, review queue, score."""
@@ -270,7 +287,7 @@ def evaluate_command(
         typer.Option("--labels", help="Label file(s) to split and score on; repeatable."),
     ],
     model: Annotated[
-        str | None, typer.Option(help="Model URI [default: models:/<model_name>@champion].")
+        str | None, typer.Option(help="Model URI \\[default: models:/<model_name>@champion].")
     ] = None,
     companies: Annotated[
         Path | None, typer.Option(help="Company base with SIC codes, for the SIC-rule baseline.")

@@ -34,7 +34,7 @@ DatabaseOption = Annotated[
     str | None,
     typer.Option(
         "--database",
-        help="SQLAlchemy URL of the review store [default: review.database_url, else "
+        help="SQLAlchemy URL of the review store \\[default: review.database_url, else "
         "sqlite:///<home>/review.db].",
     ),
 ]
@@ -84,7 +84,7 @@ def import_command(
     ] = True,
     model: Annotated[
         str | None,
-        typer.Option(help="Model URI for the explanations [default: the queue's model version]."),
+        typer.Option(help="Model URI for the explanations \\[default: the queue's model version]."),
     ] = None,
     limit: Annotated[
         int | None, typer.Option(min=1, help="Import only the first N queue rows.")
@@ -123,8 +123,8 @@ def import_command(
 
 @review_app.command("serve")
 def serve_command(
-    host: Annotated[str | None, typer.Option(help="Interface [default: review.host].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default: review.port].")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface \\[default: review.host].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port \\[default: review.port].")] = None,
     ssl_certfile: Annotated[Path | None, typer.Option(help="TLS certificate (PEM).")] = None,
     ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS private key (PEM).")] = None,
     database: DatabaseOption = None,

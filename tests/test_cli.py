@@ -43,6 +43,32 @@ def test_every_command_has_useful_help(command):
     assert len(result.output.strip().splitlines()) > 4
 
 
+def _all_commands(command, path=()):
+    yield path, command
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        yield from _all_commands(sub, (*path, name))
+
+
+def test_every_option_help_is_shown_whole():
+    """Rich markup must not eat help text: "[default: x]" reads as a tag unless escaped."""
+    import re
+
+    import typer
+
+    checked = 0
+    for path, command in _all_commands(typer.main.get_command(app)):
+        shown = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "250"}).output
+        flat = re.sub(r"[\s│]+", " ", shown)
+        for param in command.params:
+            text = getattr(param, "help", None)
+            if not text or "[" not in text:
+                continue
+            checked += 1
+            expected = re.sub(r"\s+", " ", text.replace("\\[", "["))
+            assert expected in flat, f"clusters {' '.join(path)} {param.name}: {expected!r}"
+    assert checked >= 10
+
+
 def test_top_level_help_lists_the_pipeline_stages():
     result = runner.invoke(app, ["--help"])
     for stage in ("ingest", "train", "evaluate", "classify", "run", "taxonomy"):

@@ -209,16 +209,21 @@ def test_train_register_load_by_alias_predict(toy, tmp_path):
     assert explanation[0]["examples"], "nearest labelled examples support the prediction"
 
 
-def test_blend_is_the_default_and_hybrid_still_trains(toy, monkeypatch):
-    from clusters import config
+def test_blend_is_the_default_and_hybrid_still_trains(toy):
+    from typer.testing import CliRunner
+
+    from clusters.cli import app
 
     assert get_settings().training.features == "blend"
-    monkeypatch.setenv("CLUSTERS_TRAINING__FEATURES", "hybrid")
-    config.set_settings(None)
-    result = train(toy["taxonomy"], [toy["labels"]], model_name="joined")
-    run = MlflowClient(get_settings().mlflow_uri).get_run(result.run_id)
+    args = ["train", "--taxonomy", str(toy["taxonomy"]), "--labels", str(toy["labels"])]
+    done = CliRunner().invoke(app, [*args, "--model-name", "joined", "--features", "hybrid"])
+    assert done.exit_code == 0, done.output
+    assert "classifier vs tfidf: micro-F1" in done.output
+    client = MlflowClient(get_settings().mlflow_uri)
+    run = client.get_run(client.get_model_version_by_alias("joined", "champion").run_id)
     assert run.data.params["features"] == "hybrid"
     assert "blend_weight" not in run.data.metrics
+    assert get_settings().training.features == "blend"  # the option changed one run only
     model = unwrap(mlflow.pyfunc.load_model("models:/joined@champion"))
     assert model.estimator.tfidf_models_ is None and model.estimator.uses_tfidf_
 
