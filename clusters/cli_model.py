@@ -101,6 +101,9 @@ def train_command(
         f"model {model_name or settings.model_name} v{d.version}: "
         f"{'promoted to champion' if d.promoted else 'kept as challenger'} ({d.reason})"
     )
+    if result.champion_gain is not None:
+        for line in describe_gains(result.champion_gain, f"v{d.version}"):
+            typer.echo(line)
 
 
 class Engine(StrEnum):

@@ -224,6 +224,10 @@ def test_blend_is_the_default_and_hybrid_still_trains(toy):
     assert run.data.params["features"] == "hybrid"
     assert "blend_weight" not in run.data.metrics
     assert get_settings().training.features == "blend"  # the option changed one run only
+    again = CliRunner().invoke(app, [*args, "--model-name", "joined", "--features", "hybrid"])
+    assert again.exit_code == 0, again.output
+    assert "kept as challenger" in again.output
+    assert "v2 vs champion: micro-F1 +0.000 (95% CI +0.000..+0.000)" in again.output
     model = unwrap(mlflow.pyfunc.load_model("models:/joined@champion"))
     assert model.estimator.tfidf_models_ is None and model.estimator.uses_tfidf_
 
@@ -260,6 +264,16 @@ def test_retraining_on_the_same_data_does_not_promote(toy):
     assert client.get_model_version("gate", "2").tags["promotion"].startswith("not promoted")
     run = client.get_run(second.run_id)
     assert "gate_champion_micro_f1" in run.data.metrics
+    # the challenger's gain over the champion, with its interval: the same model, so zero
+    assert first.champion_gain is None
+    gain = second.champion_gain.set_index("metric").loc["micro_f1"]
+    assert (gain["baseline"], gain["gain"], gain["ci_low"], gain["ci_high"]) == (
+        "champion",
+        0.0,
+        0.0,
+        0.0,
+    )
+    assert run.data.metrics["gain_over_champion_micro_f1"] == 0.0
 
 
 def test_promotion_gate_both_ways_on_scores(toy):

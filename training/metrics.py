@@ -241,10 +241,10 @@ def compare_to_baselines(
     return pd.DataFrame(rows, columns=columns)
 
 
-def describe_gains(gains: pd.DataFrame) -> list[str]:
-    """One line per baseline: ``vs tfidf: micro-F1 +0.016 (95% CI ...), macro-F1 ...``."""
+def describe_gains(gains: pd.DataFrame, model: str = "classifier") -> list[str]:
+    """One line per baseline: ``classifier vs tfidf: micro-F1 +0.016 (95% CI ...), ...``."""
     return [
-        f"classifier vs {name}: " + ", ".join(group["summary"])
+        f"{model} vs {name}: " + ", ".join(group["summary"])
         for name, group in gains.groupby("baseline", sort=False)
     ]
 

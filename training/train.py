@@ -48,7 +48,7 @@ from training.fine_tune import (
     should_fine_tune,
 )
 from training.labels import LabelSet, load_label_files
-from training.metrics import Evaluation, compare_to_baselines, evaluate
+from training.metrics import Evaluation, compare_to_baselines, evaluate, gain_metrics
 from training.plots import pr_curves, reliability_diagram
 from training.registry import GateDecision, register_and_gate
 from training.reviewed import Predictor, log_reviewed, registry_uri, superseded_by_review
@@ -73,6 +73,8 @@ class TrainResult:
     """Queue model vs new model per cluster on held-out reviewed items (see training.reviewed)."""
     gains: pd.DataFrame | None = None
     """The model's micro-/macro-F1 gain over each baseline with a 95% bootstrap interval."""
+    champion_gain: pd.DataFrame | None = None
+    """The same against the champion it was gated against (baseline ``champion``)."""
 
 
 def split_trusted(labels: LabelSet, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -346,23 +348,35 @@ def train(
             info = log_pyfunc(model, bundle, example)
         score = evaluation.primary if evaluation is not None else float("nan")
 
+        champion_evaluations: dict[str, Evaluation] = {}
+
         def score_champion(version: str) -> float:
             if trusted_eval is None or not len(trusted_eval):
                 return float("nan")
             champ = unwrap(mlflow.pyfunc.load_model(f"models:/{model_name}/{version}"))
             proba = _aligned_proba(champ, trusted_eval.texts, taxonomy.ids, cache)
             thresholds = _aligned_thresholds(champ, taxonomy.ids)
-            return evaluate(
+            champion_evaluations[version] = evaluate(
                 trusted_eval.Y,
                 proba,
                 taxonomy.ids,
                 thresholds=thresholds,
                 primary_metric=cfg.primary_metric,
-            ).primary
+            )
+            return champion_evaluations[version].primary
 
         decision = register_and_gate(
             info.model_uri, model_name, score, score_champion, cfg.primary_metric
         )
+        champion_gain = None
+        if evaluation is not None and decision.champion_version in champion_evaluations:
+            champion_gain = compare_to_baselines(
+                evaluation,
+                {"champion": champion_evaluations[decision.champion_version]},
+                n_boot=cfg.bootstrap_samples,
+                seed=cfg.random_state,
+            )
+            mlflow.log_metrics(gain_metrics(champion_gain))
     cache.close()
     return TrainResult(
         run.info.run_id,
@@ -375,6 +389,7 @@ def train(
         data_hash,
         reviewed_table,
         gains,
+        champion_gain,
     )
 
 
