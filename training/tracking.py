@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import mlflow
 import numpy as np
-import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from clusters.config import Settings
-from training.metrics import Evaluation, compare_table, gain_metrics
+
+if TYPE_CHECKING:  # the batch job and discovery import this module without the estimator
+    import pandas as pd
+
+    from training.metrics import Evaluation
 
 
 def use_experiment(settings: Settings, name: str | None = None) -> str:
@@ -42,6 +46,8 @@ def log_comparison(
 ) -> None:
     """Log the model's and the baselines' metrics, the gains over them with their
     intervals, and both tables (``comparison.csv``, ``gains.csv``) to the active run."""
+    from training.metrics import compare_table, gain_metrics
+
     mlflow.log_metrics({k: v for k, v in evaluation.metrics.items() if np.isfinite(v)})
     for name, base in baselines.items():
         mlflow.log_metrics(
