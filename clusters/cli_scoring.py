@@ -100,8 +100,10 @@ def report_command(
         typer.Option(help="Resolution of the PNG maps and charts (default: report.dpi setting)."),
     ] = None,
 ) -> None:
-    """Build maps, charts, a self-contained HTML report and its PDF from `clusters score`
-    outputs."""
+    """Build maps, charts, an HTML report and its PDF from `clusters score` outputs.
+
+    The HTML report is self-contained (images inlined), so it can be handed on as one file.
+    """
     from scoring.report import build_report
 
     try:

@@ -69,6 +69,19 @@ def test_every_option_help_is_shown_whole():
     assert checked >= 10
 
 
+def test_every_command_summary_is_one_line():
+    """A command's summary (its help's first paragraph) is shown in its group's listing;
+    a line break inside it splits the row there, mid-sentence."""
+    import typer
+
+    broken = [
+        " ".join(path)
+        for path, command in _all_commands(typer.main.get_command(app))
+        if "\n" in (command.help or "").strip().split("\n\n")[0]
+    ]
+    assert not broken, f"summaries spanning lines: {broken}"
+
+
 def test_top_level_help_lists_the_pipeline_stages():
     result = runner.invoke(app, ["--help"])
     for stage in ("ingest", "train", "evaluate", "classify", "run", "taxonomy"):
