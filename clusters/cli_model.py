@@ -278,8 +278,9 @@ def run_command(
     except KNOWN_ERRORS as exc:
         raise _fail(str(exc)) from exc
     typer.echo("\nOutputs:")
+    width = max(map(len, result.outputs), default=0)
     for name, path in result.outputs.items():
-        typer.echo(f"  {name:18s} {path}")
+        typer.echo(f"  {name:{width}s}  {path}")
     for note in result.notes:
         typer.echo(f"note: {note}")
 

@@ -38,6 +38,8 @@ def test_clusters_run_completes_and_prints_its_outputs(demo_slice: Path):
     for name in ("companies.parquet", "predictions.parquet", "review_queue.csv", "evaluation.csv"):
         assert (out / name).exists(), name
         assert str(out / name) in result.output
+    listed = result.output.split("\nOutputs:\n", 1)[1].split("\nnote:", 1)[0].splitlines()
+    assert len({line.index(str(demo_slice)) for line in listed}) == 1, "paths not in one column"
     predictions = pd.read_parquet(out / "predictions.parquet")
     assert len(predictions) == 500 and predictions["company_id"].is_unique
     _, rejects = PREDICTIONS.validate(predictions)
