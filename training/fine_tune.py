@@ -241,7 +241,8 @@ def fine_tune_embedder(
     seed, texts and thread count.
     """
     import torch
-    from sentence_transformers import SentenceTransformer
+
+    from classifier.embedders.loading import load_sentence_transformer
 
     params = params or FineTuneParams()
     Y = np.asarray(Y, dtype=np.float32)
@@ -251,7 +252,7 @@ def fine_tune_embedder(
     params = replace(params, device=resolve_device(params.device))
     device = params.device
     torch.manual_seed(params.seed)
-    model = SentenceTransformer(str(base_dir), device=device, local_files_only=True)
+    model = load_sentence_transformer(base_dir, device=device)
     top = _TopLayers(model, texts, params)
     logger.info(
         "fine-tune on %s: frozen states of %d texts (%d layers frozen) in %.0fs",

@@ -58,13 +58,14 @@ class MiniLMTorchEmbedder(BaseEmbedder):
                 f"{self.model_dir} is not a sentence-transformers model directory (no modules.json)"
             )
         import torch
-        from sentence_transformers import SentenceTransformer
+
+        from classifier.embedders.loading import load_sentence_transformer
 
         threads = cpu_threads()
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
         self.device = device
-        self._model = SentenceTransformer(str(self.model_dir), device=device, local_files_only=True)
+        self._model = load_sentence_transformer(self.model_dir, device=device)
         self._model.eval()
         self.max_tokens = int(self._model.max_seq_length)
         self.dim = int(self._model.get_embedding_dimension())
