@@ -59,7 +59,7 @@ from clusters.batch.inputs import BASE_MODE, InputSource, iter_chunks, open_inpu
 from clusters.batch.layout import JobLayout, is_single_file, layout_for
 from clusters.batch.manifest import build_manifest, read_manifest
 from clusters.batch.outputs import write_rejects, write_review_queue, write_single_file
-from clusters.batch.progress import Progress
+from clusters.batch.progress import Progress, format_rate
 from clusters.batch.reuse import Reuse, recipe_key
 from clusters.batch.screen import Screened, SeenIds, screen_chunk
 from clusters.batch.state import ChunkRecord, JobIdentity, JobState, load_state, now, save_state
@@ -552,7 +552,7 @@ class _Job:
             data["rows"]["written"],
             data["rows"]["rejected"],
             n_chunks,
-            data["timing"]["rows_per_second"],
+            format_rate(data["timing"]["rows_per_second"]),
             100 * data["cache"]["hit_rate"],
         )
         return BatchResult(

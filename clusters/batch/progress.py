@@ -36,6 +36,17 @@ def format_eta(seconds: float | None) -> str:
     return str(timedelta(seconds=int(round(seconds))))
 
 
+def format_rate(rows_per_second: float | None) -> str:
+    """Rows per second with thousands separators, or ``?`` when unknown.
+
+    >>> format_rate(17447.6), format_rate(None)
+    ('17,448', '?')
+    """
+    if rows_per_second is None or rows_per_second != rows_per_second:
+        return "?"
+    return f"{rows_per_second:,.0f}"
+
+
 class Progress:
     """Reports rows done, rows per second and the ETA.
 
@@ -112,7 +123,7 @@ class Progress:
             self.description,
             f"{self.done:,}",
             of,
-            f"{self.rate:,.0f}",
+            format_rate(self.rate),
             format_eta(self.eta_seconds),
             f", {self.note}" if self.note else "",
         )

@@ -77,6 +77,7 @@ from clusters.batch.engine import (
 from clusters.batch.layout import JobLayout, is_single_file, layout_for, prediction_files
 from clusters.batch.manifest import build_manifest
 from clusters.batch.outputs import write_csv, write_parts_as_file
+from clusters.batch.progress import format_rate
 from clusters.batch.spark_input import SparkInput, describe_input, local_path, read_input
 from clusters.batch.spark_model import ShippedModel, download_model, ship_model
 from clusters.batch.spark_session import (
@@ -483,7 +484,7 @@ class _SparkJob:
             counts.written,
             counts.rejected,
             data["engine"]["master"],
-            data["timing"]["rows_per_second"],
+            format_rate(data["timing"]["rows_per_second"]),
         )
         return BatchResult(
             layout,
