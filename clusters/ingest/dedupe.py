@@ -9,11 +9,11 @@ half a gigabyte for a Python set of strings.
 Example:
     >>> seen = SeenCompanies()
     >>> dup, files, rows = seen.check(["08209948", "SC012345"], 0, [1, 2])
-    >>> list(dup)
+    >>> dup.tolist()
     [False, False]
     >>> dup, files, rows = seen.check(["SC012345", "00000001", "00000001"], 1, [1, 2, 3])
-    >>> list(dup), [int(f) for f in files], [int(r) for r in rows]
-    ([True, False, True], [0, 1, 1], [2, 1, 2])
+    >>> dup.tolist(), files.tolist(), rows.tolist()
+    ([True, False, True], [0, 1, 1], [2, 2, 2])
 """
 
 from __future__ import annotations
