@@ -45,6 +45,15 @@ def score_command(
     taxonomy: Annotated[
         Path | None, typer.Option(help="Taxonomy YAML (default: the configured taxonomy).")
     ] = None,
+    year: Annotated[
+        int | None,
+        typer.Option(
+            min=1800,
+            max=2200,
+            help="Snapshot year the metrics describe (default: latest_year of the weights, "
+            "else the year of the latest date in the base).",
+        ),
+    ] = None,
 ) -> None:
     """Compute cluster x place metrics and the investment-potential score with sensitivity."""
     from scoring.config import ScoringConfigError
@@ -58,6 +67,7 @@ def score_command(
             evidence_dir=evidence,
             weights=weights,
             taxonomy=taxonomy or get_settings().paths.taxonomy,
+            year=year,
         )
     except (*KNOWN_ERRORS, ScoringConfigError) as exc:
         raise _fail(str(exc)) from exc

@@ -198,6 +198,13 @@ def score_inputs(metrics: pd.DataFrame, cfg: ScoringConfig, year: int | None = N
         "scoring %d of %d cluster-places (%s, %d; at least %d companies)",
         len(units), len(current), cfg.score_level, year, cfg.min_businesses,
     )  # fmt: skip
+    if units.empty:
+        raise ValueError(
+            f"no cluster-place has the {cfg.min_businesses} companies active in {year} that a "
+            f"score needs (score_level {cfg.score_level}, min_businesses in the weights YAML); "
+            "companies count as active from their incorporation date, so check that the base "
+            "has incorporation dates and that the year is right"
+        )
     pillars, pillar_of, mw = weight_vectors(cfg, names)
     return ScoreInputs(
         units=units,

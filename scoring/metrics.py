@@ -91,7 +91,11 @@ def latest_year(base: pd.DataFrame) -> int:
     ]
     dates = [d for d in dates if pd.notna(d)]
     if not dates:
-        raise ValueError("the company base has no dates: set latest_year in the scoring config")
+        raise ValueError(
+            "the company base has no dates (incorporation, dissolution or accounts period "
+            "end) to tell its snapshot year: give it (clusters score --year YYYY, or "
+            "latest_year in the weights YAML)"
+        )
     return int(max(dates).year)
 
 
@@ -122,6 +126,13 @@ def prepare_companies(base: pd.DataFrame, cfg: ScoringConfig) -> pd.DataFrame:
     if undated.any():
         logger.warning(
             "%d companies are dissolved without a date: never counted active", undated.sum()
+        )
+    no_start = int(out["inc_year"].isna().sum())
+    if no_start:
+        logger.warning(
+            "%d of %d companies have no incorporation date: left out of every count",
+            no_start,
+            len(out),
         )
     return out
 

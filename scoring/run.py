@@ -126,6 +126,7 @@ def run_scoring(
     evidence_dir: Path | None = None,
     weights: Path | None = None,
     taxonomy: Path | Taxonomy | None = None,
+    year: int | None = None,
 ) -> ScoringResult:
     """Score cluster-places from files and write the outputs (the ``clusters score`` stage).
 
@@ -138,10 +139,12 @@ def run_scoring(
         weights: YAML overriding ``scoring/weights.yaml``.
         taxonomy: taxonomy (path or object); parents are implied from children. Default:
             the configured taxonomy.
+        year: the snapshot year the metrics describe (overrides ``latest_year`` of the
+            weights; default: the year of the latest date in the base).
     """
     from clusters.config import get_settings
 
-    cfg = load_scoring_config(weights)
+    cfg = load_scoring_config(weights, **({} if year is None else {"latest_year": year}))
     if taxonomy is None:
         taxonomy = get_settings().paths.taxonomy
     tax = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(Path(taxonomy))

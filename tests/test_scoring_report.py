@@ -255,3 +255,38 @@ def test_score_command_reports_a_missing_file(tmp_path):
     )
     assert result.exit_code == 2
     assert "no such file" in result.output
+
+
+def _score(tmp_path, companies, *extra):
+    weights = tmp_path / "w.yaml"
+    weights.write_text("sensitivity: {draws: 5, seed: 1}\n")
+    return CliRunner().invoke(
+        app,
+        [
+            "score", "--companies", str(companies), "--predictions", str(DEMO / "truth.csv"),
+            "--weights", str(weights), "--output", str(tmp_path / "out"), *extra,
+        ],
+    )  # fmt: skip
+
+
+def test_score_command_year_sets_the_snapshot(tmp_path):
+    result = _score(tmp_path, DEMO / "companies.csv", "--year", "2021")
+    assert result.exit_code == 0, result.output
+    scores = pd.read_parquet(tmp_path / "out" / "scores.parquet")
+    assert set(scores["year"]) == {2021}
+
+
+def test_score_command_on_a_base_without_dates_says_what_to_do(tmp_path):
+    base = pd.read_csv(DEMO / "companies.csv", dtype=str, keep_default_na=False)
+    undated = tmp_path / "undated.csv"
+    base.assign(incorporation_date="", dissolution_date="", accounts_period_end="").to_csv(
+        undated, index=False
+    )
+
+    result = _score(tmp_path, undated)
+    assert result.exit_code == 2
+    assert "no dates" in result.output and "--year" in result.output
+
+    result = _score(tmp_path, undated, "--year", "2024")
+    assert result.exit_code == 2, result.output
+    assert "incorporation date" in result.output and "Traceback" not in result.output
