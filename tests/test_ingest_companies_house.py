@@ -286,6 +286,10 @@ def test_unknown_format_and_missing_input_are_fatal(tmp_path: Path) -> None:
     other.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(ContractError, match="cannot tell the format"):
         ingest_companies([other], tmp_path / "out.parquet")
+    semicolons = tmp_path / "semicolons.csv"
+    semicolons.write_text("company_name;company_number;postcode\nA;1;B1 1AA\n", encoding="utf-8")
+    with pytest.raises(ContractError, match="';'-separated: save the file comma-separated"):
+        ingest_companies([semicolons], tmp_path / "out.parquet")
     with pytest.raises(ContractError, match="nope.csv: no such file"):
         ingest_companies([tmp_path / "nope.csv"], tmp_path / "out.parquet")
     with pytest.raises(ContractError, match="no file matches"):

@@ -123,6 +123,27 @@ def default_quarantine_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.quarantine.csv")
 
 
+def _shorten(text: str, limit: int = 160) -> str:
+    """``text`` cut to ``limit`` characters, marked with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _separator_hint(header: Sequence[str]) -> str:
+    """A hint when a one-column header is really several joined by another separator.
+
+    >>> _separator_hint(["ID;Company Name;Postal Code"])
+    " (the header reads as ';'-separated: save the file comma-separated)"
+    >>> _separator_hint(["a", "b"])
+    ''
+    """
+    if len(header) != 1:
+        return ""
+    for separator in (";", "\t", "|"):
+        if separator in header[0]:
+            return f" (the header reads as {separator!r}-separated: save the file comma-separated)"
+    return ""
+
+
 def choose_mapper(
     fmt: InputFormat | str,
     header: Sequence[str],
@@ -146,7 +167,8 @@ def choose_mapper(
             raise ContractError(
                 "cannot tell the format from the header: expected Companies House columns "
                 "(CompanyNumber, CompanyName, ...) or a company list (company_id, name, "
-                f"postcode); found {', '.join(header[:8]) or 'none'}",
+                f"postcode); found {_shorten(', '.join(header[:8])) or 'none'}"
+                f"{_separator_hint(header)}",
                 source=source,
             )
     if fmt is InputFormat.COMPANIES_HOUSE:
