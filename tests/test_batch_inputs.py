@@ -14,11 +14,13 @@ import pytest
 
 from clusters.batch.commit import BatchStateError, atomic_write, job_lock, remove_temporaries
 from clusters.batch.inputs import (
+    BAD_COLUMN,
     BASE_MODE,
     ROW_COLUMN,
     TEXT_MODE,
     fingerprint,
     iter_chunks,
+    iter_frames,
     open_input,
 )
 from clusters.batch.layout import JobLayout, layout_for, read_predictions
@@ -126,8 +128,7 @@ def test_screening_rejects_missing_invalid_duplicate_and_unreadable_rows(tmp_pat
     valid = pd.concat(s.valid for s in screened)
     rejects = pd.concat(s.rejects for s in screened)
     assert valid["company_id"].tolist() == ["00000001", "SC123456"]
-    assert rejects["row"].tolist()[:6] == [2, 3, 4, 5, 6, 8]
-    assert pd.isna(rejects["row"].iloc[6])  # the parser does not say where a malformed row is
+    assert rejects["row"].tolist() == [2, 3, 4, 5, 6, 8, 9]
     reasons = rejects["reason"].tolist()
     assert reasons[0] == reasons[1] == "company_id is empty"
     assert "not a Companies House number" in reasons[2]
@@ -149,6 +150,33 @@ def test_screening_rejects_missing_invalid_duplicate_and_unreadable_rows(tmp_pat
         "bad_text": 1,
         "malformed_row": 1,
     }
+
+
+def test_rows_after_malformed_ones_keep_their_numbers_across_parser_blocks(tmp_path: Path):
+    """The parser skips malformed rows; every row still gets its own data row, including
+    rows after a value spanning lines and in later 4 MB parser blocks."""
+    n = 120_000
+    lines = [
+        f"{i:08d},company number {i} with a longish text about what it makes"
+        for i in range(1, n + 1)
+    ]
+    malformed = {3: "00000003,too,many", 70_000: "oops", 119_999: "a,b,c,d"}
+    for row, line in malformed.items():
+        lines[row - 1] = line
+    lines[4] = '00000005,"a text\nspanning two lines"'
+    path = tmp_path / "big.csv"
+    path.write_text("company_id,text\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    assert path.stat().st_size > 8 << 20  # three parser blocks or more
+
+    frames = list(iter_frames(open_input(path)))
+    assert len([f for f in frames if f[BAD_COLUMN].str.startswith("malformed").all()]) >= 2
+    rows = pd.concat(frames, ignore_index=True)
+    bad = rows[BAD_COLUMN].str.startswith("malformed CSV row")
+    assert sorted(rows.loc[bad, ROW_COLUMN].tolist()) == sorted(malformed)
+    good = rows.loc[~bad]
+    assert len(good) == n - len(malformed)
+    # a good row's data row is the number in its company id
+    assert (good["company_id"].map(int) == good[ROW_COLUMN].astype(int)).all()
 
 
 def test_binary_parquet_text_that_is_not_utf8_is_rejected(tmp_path: Path):

@@ -25,7 +25,7 @@ import csv
 import gzip
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,10 +58,20 @@ EXTRA_COLUMNS = ("name", "region_name", "employees", "turnover")
 TEXT_COLUMNS = frozenset({"company_id", "text", "name", "filing_text", "website_text"})
 """Columns whose values must be readable text (a failure rejects the row)."""
 PART_COLUMN, ROW_COLUMN, BAD_COLUMN, RAW_COLUMN = "__part", "__row", "__bad", "__raw"
-"""Bookkeeping columns of a chunk frame: part index, 1-based data row in that part (null for
-a malformed CSV row, whose position the parser does not report), the row's problem ("" when
+"""Bookkeeping columns of a chunk frame: part index, 1-based data row in that part (the
+header is not a data row; a value spanning lines is one row), the row's problem ("" when
 none) and, for a malformed CSV row, its raw text."""
 MALFORMED = "malformed CSV row"
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A CSV row with the wrong number of fields, as the parser met it."""
+
+    row: int | None
+    """Its 1-based data row (``None`` if the parser could not tell)."""
+    problem: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -251,26 +261,31 @@ def open_input(path: Path) -> InputSource:
 
 
 def _csv_batches(
-    part: InputPart, columns: list[str], malformed: list[str] | None = None
+    part: InputPart, columns: list[str], malformed: list[Malformed] | None = None
 ) -> Iterator[pa.RecordBatch]:
     """Record batches of a CSV part: the wanted columns it has, all as raw bytes.
 
-    Rows with the wrong number of fields are skipped; their problem and text are appended
-    to ``malformed`` (when given) as they are met.
+    Rows with the wrong number of fields are skipped and appended to ``malformed`` (when
+    given) as the parser meets them, which is before the batch they would have been in is
+    yielded. The parser runs on one thread, so it can tell where each one is.
     """
     have = [c for c in columns if c in part.columns]
 
     def skip(row: pacsv.InvalidRow) -> str:
         if malformed is not None:
             malformed.append(
-                f"{MALFORMED}: expected {row.expected_columns} fields, found "
-                f"{row.actual_columns}\0{row.text}"
+                Malformed(
+                    None if row.number is None else row.number - 1,  # the header is record 1
+                    f"{MALFORMED}: expected {row.expected_columns} fields, found "
+                    f"{row.actual_columns}",
+                    row.text,
+                )
             )
         return "skip"
 
     reader = pacsv.open_csv(
         part.path,
-        read_options=pacsv.ReadOptions(block_size=4 << 20),
+        read_options=pacsv.ReadOptions(block_size=4 << 20, use_threads=False),
         parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=skip),
         convert_options=pacsv.ConvertOptions(
             include_columns=have,
@@ -326,9 +341,10 @@ def _text_array(array: pa.Array, column: str, bad: list[str]) -> list[str | None
 
 
 def batch_frame(
-    batch: pa.RecordBatch, columns: list[str], part_index: int, first_row: int
+    batch: pa.RecordBatch, columns: list[str], part_index: int, rows: int | np.ndarray
 ) -> pd.DataFrame:
-    """A record batch as a frame in the canonical columns (absent ones are null)."""
+    """A record batch as a frame in the canonical columns (absent ones are null); ``rows``
+    is the first row's data row (the rest follow on) or every row's."""
     n = batch.num_rows
     bad = [""] * n
     data: dict[str, object] = {}
@@ -351,39 +367,61 @@ def batch_frame(
             data[column] = array.to_pandas().tolist()
     frame = pd.DataFrame(data, columns=columns)
     frame[PART_COLUMN] = np.int32(part_index)
-    frame[ROW_COLUMN] = pd.array(np.arange(first_row, first_row + n), dtype="Int64")
+    numbers = np.arange(rows, rows + n) if isinstance(rows, int) else np.asarray(rows)
+    frame[ROW_COLUMN] = pd.array(numbers, dtype="Int64")
     frame[BAD_COLUMN] = bad
     frame[RAW_COLUMN] = None
     return frame
 
 
-def _malformed_frame(problems: list[str], columns: list[str], part_index: int) -> pd.DataFrame:
-    """Rows for malformed CSV lines: no values, the problem and the raw text."""
-    frame = pd.DataFrame({c: [None] * len(problems) for c in columns}, columns=columns)
+def _malformed_frame(rows: list[Malformed], columns: list[str], part_index: int) -> pd.DataFrame:
+    """Rows for malformed CSV lines: no values, where they are, the problem and the raw text."""
+    frame = pd.DataFrame({c: [None] * len(rows) for c in columns}, columns=columns)
     frame[PART_COLUMN] = np.int32(part_index)
-    frame[ROW_COLUMN] = pd.array([None] * len(problems), dtype="Int64")
-    frame[BAD_COLUMN] = [p.split("\0", 1)[0] for p in problems]
-    frame[RAW_COLUMN] = [p.split("\0", 1)[1] for p in problems]
+    frame[ROW_COLUMN] = pd.array([m.row for m in rows], dtype="Int64")
+    frame[BAD_COLUMN] = [m.problem for m in rows]
+    frame[RAW_COLUMN] = [m.text for m in rows]
     return frame
+
+
+def data_rows(first: int, n: int, skipped: Sequence[int]) -> np.ndarray:
+    """The data rows of ``n`` parsed rows from data row ``first`` on, stepping over the
+    ``skipped`` rows (sorted; malformed rows the parser left out).
+
+    >>> data_rows(1, 4, [3, 5]).tolist()
+    [1, 2, 4, 6]
+    >>> data_rows(4, 2, [4, 9]).tolist()
+    [5, 6]
+    """
+    skips = np.asarray([s for s in skipped if s >= first], dtype=np.int64)
+    # parsed row j follows every skipped row with fewer than j + 1 parsed rows before it
+    parsed_before = skips - first - np.arange(len(skips))
+    j = np.arange(n)
+    return first + j + np.searchsorted(parsed_before, j, side="right")
 
 
 def iter_frames(source: InputSource, batch_rows: int = 65_536) -> Iterator[pd.DataFrame]:
     """Every input row, decoded, in reading order, as frames of at most ``batch_rows``.
 
-    A malformed CSV row comes right after the batch in which the parser met it.
+    A malformed CSV row comes right after the batch in which the parser met it, with its
+    own data row; the rows after it keep theirs.
     """
     for index, part in enumerate(source.parts):
         row = 1
-        malformed: list[str] = []
+        malformed: list[Malformed] = []
+        skipped: list[int] = []
         try:
             if part.format == "parquet":
                 batches = _parquet_batches(part, source.columns, batch_rows)
             else:
                 batches = _csv_batches(part, source.columns, malformed)
             for batch in batches:
+                skipped.extend(m.row for m in malformed if m.row is not None)
                 if batch.num_rows:
-                    yield batch_frame(batch, source.columns, index, row)
-                    row += batch.num_rows
+                    rows = data_rows(row, batch.num_rows, skipped)
+                    yield batch_frame(batch, source.columns, index, rows)
+                    row = int(rows[-1]) + 1
+                    skipped = [s for s in skipped if s >= row]
                 if malformed:
                     yield _malformed_frame(malformed, source.columns, index)
                     malformed.clear()

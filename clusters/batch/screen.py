@@ -171,7 +171,7 @@ def reject_frame(
     return pd.DataFrame(
         {
             "source": [part_names[int(frame[PART_COLUMN].iat[i])] for i in rows],
-            "row": frame[ROW_COLUMN].iloc[list(rows)].to_numpy(),
+            "row": frame[ROW_COLUMN].iloc[list(rows)].array,  # Int64: 2, not 2.0
             "company_id": [normalised[i] or raw[i] for i in rows],
             "column": [problems[i][1] for i in rows],
             "reason": [problems[i][0] for i in rows],
@@ -213,7 +213,11 @@ def screen_chunk(chunk: Chunk, source: InputSource, seen: SeenIds) -> Screened:
     valid = valid.drop(columns=[BAD_COLUMN, RAW_COLUMN]).reset_index(drop=True)
 
     part_names = [part.name for part in source.parts]
-    rejects = reject_frame(frame, np.flatnonzero(rejected), part_names, normalised, problems)
+    at = np.flatnonzero(rejected)
+    # in input order: a malformed CSV row reaches the frame after the batch it was met in
+    where = frame[ROW_COLUMN].iloc[at].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
+    at = at[np.lexsort((where, frame[PART_COLUMN].to_numpy()[at]))]
+    rejects = reject_frame(frame, at, part_names, normalised, problems)
     rejects["chunk"] = chunk.index
     counts: dict[str, int] = {}
     for problem in problems:
