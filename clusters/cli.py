@@ -6,7 +6,9 @@ report and maps known errors to a clear message and a non-zero exit code.
 
 from __future__ import annotations
 
+import inspect
 import logging
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -173,6 +175,24 @@ ingest_app.command("accounts")(cli_acquire.accounts_command)
 
 app.add_typer(cli_review.review_app, name="review")
 app.add_typer(cli_serve.serve_app, name="serve")
+
+
+def join_wrapped_lines(typer_app: typer.Typer) -> None:
+    """Give every command's help one line per paragraph (list items keep their own lines).
+
+    Typer's rich help keeps a docstring's line breaks, so a paragraph wrapped in the source
+    would break mid-sentence on screen, then wrap again at the terminal's width.
+    """
+    for info in typer_app.registered_commands:
+        doc = info.help or inspect.getdoc(info.callback) or ""
+        info.help = "\n\n".join(
+            re.sub(r"\n(?![-*] )", " ", paragraph) for paragraph in doc.split("\n\n")
+        )
+    for group in typer_app.registered_groups:
+        join_wrapped_lines(group.typer_instance)
+
+
+join_wrapped_lines(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

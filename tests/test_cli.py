@@ -69,17 +69,22 @@ def test_every_option_help_is_shown_whole():
     assert checked >= 10
 
 
-def test_every_command_summary_is_one_line():
-    """A command's summary (its help's first paragraph) is shown in its group's listing;
-    a line break inside it splits the row there, mid-sentence."""
+def test_every_help_paragraph_is_one_line():
+    """Typer's rich help keeps line breaks: one inside a paragraph (the summary shown in the
+    group's listing, or any later one) would break the text mid-sentence on screen."""
+    import re
+
     import typer
 
     broken = [
-        " ".join(path)
+        f"{' '.join(path)}: {paragraph[:40]!r}"
         for path, command in _all_commands(typer.main.get_command(app))
-        if "\n" in (command.help or "").strip().split("\n\n")[0]
+        for paragraph in (command.help or "").strip().split("\n\n")
+        if re.search(r"\n(?![-*] )", paragraph)
     ]
-    assert not broken, f"summaries spanning lines: {broken}"
+    assert not broken, f"help paragraphs spanning lines: {broken}"
+    shown = runner.invoke(app, ["diff", "--help"], env={"COLUMNS": "250"}).output
+    assert "cluster added/removed, threshold moved, model changed" in shown
 
 
 def test_top_level_help_lists_the_pipeline_stages():
