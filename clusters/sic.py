@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 _CODE_RE = re.compile(r"^\s*(\d{4,5})\b")
@@ -32,6 +33,23 @@ CH_LEGACY = {
     "7487": "82990",  # "Other business activities": the n.e.c. target, not a lowest-code tie
     "7415": "64209",  # "Holding companies including head offices"
 }
+
+NOT_TRADING = frozenset({"74990", "99999"})
+"""Companies House's "Non-trading company" and "Dormant company": no economic activity."""
+
+
+def sic_code_list(value: object) -> list[str]:
+    """A company's SIC codes as a list, from a list/array, a ``;``/``,``/space-separated
+    string, or nothing.
+
+    >>> sic_code_list("62012; 72190"), sic_code_list(["99999"]), sic_code_list(None)
+    (['62012', '72190'], ['99999'], [])
+    """
+    if isinstance(value, list | tuple | np.ndarray):
+        return [str(v) for v in value]
+    if isinstance(value, str) and value:
+        return [v for v in re.split(r"[;,\s]+", value) if v]
+    return []
 
 
 @dataclass(frozen=True)

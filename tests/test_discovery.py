@@ -201,3 +201,26 @@ def test_clusters_discover_writes_report_drafts_seeds_and_an_mlflow_run(tmp_path
     assert run.data.params["min_group_size"] == "10"
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "discovery")}
     assert "discovery/report.html" in artifacts and "discovery/draft_taxonomy.yaml" in artifacts
+
+
+def test_dormant_and_non_trading_companies_are_never_candidates(planted):
+    base, predictions, planted_ids, vectors = planted
+    idle = base.index[-60:]  # the unassigned noise companies
+    base = base.copy()
+    base["sic_codes"] = [["99999"] if i in idle[:30] else ["74990"] if i in idle else codes
+                         for i, codes in zip(base.index, base["sic_codes"], strict=True)]  # fmt: skip
+    texts = base["text"]
+    result = discover(base, predictions, vectors, lambda rows: texts.iloc[rows].tolist(),
+                      SETTINGS, existing_ids=list(EXISTING))  # fmt: skip
+    flagged = result.candidates.loc[result.candidates["reason"] != "", "company_id"]
+    assert set(planted_ids) <= set(flagged)
+    assert not set(flagged) & set(base.loc[idle, "company_id"])
+
+
+def test_too_few_candidates_is_a_clear_error(planted):
+    base, predictions, _, vectors = planted
+    undescribed = base.assign(website_text="", filing_text=None)
+    with pytest.raises(ValueError, match="0 of 246 companies are candidates") as error:
+        discover(undescribed, predictions, vectors, lambda rows: [""] * len(rows), SETTINGS)
+    assert "No company has a website or filing description" in str(error.value)
+    assert "require_description: false" in str(error.value)

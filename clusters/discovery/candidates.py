@@ -29,6 +29,7 @@ import pandas as pd
 
 from clusters.contracts import PROBABILITY_PREFIX, split_labels
 from clusters.discovery.settings import DiscoverySettings
+from clusters.sic import NOT_TRADING, sic_code_list
 
 REASONS = ("unassigned", "weak", "far")
 
@@ -119,6 +120,21 @@ def has_description(base: pd.DataFrame) -> np.ndarray:
         return np.ones(len(base), dtype=bool)
     present = [base[c].fillna("").astype(str).str.strip().ne("").to_numpy() for c in columns]
     return np.logical_or.reduce(present)
+
+
+def not_trading(base: pd.DataFrame) -> np.ndarray:
+    """Rows whose SIC codes are all "dormant" or "non-trading" (:data:`clusters.sic.NOT_TRADING`):
+    no activity to group, however far they sit from every cluster.
+
+    >>> not_trading(pd.DataFrame({"sic_codes": [["99999"], ["74990", "62012"], [], None]})).tolist()
+    [True, False, False, False]
+    """
+    if "sic_codes" not in base.columns:
+        return np.zeros(len(base), dtype=bool)
+    return np.array(
+        [bool(codes) and set(codes) <= NOT_TRADING for codes in base["sic_codes"].map(sic_code_list)],
+        dtype=bool,
+    )
 
 
 def far_threshold(assigned_similarity: np.ndarray, quantile: float) -> float:

@@ -37,6 +37,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from clusters.discovery.candidates import unit_rows
 from clusters.discovery.settings import DiscoverySettings
+from clusters.sic import sic_code_list
 
 TextSource = Callable[[np.ndarray], list[str]]
 """Texts of base rows (positions); lets callers prepare only the texts that are needed."""
@@ -278,7 +279,7 @@ class BaseFacts:
             values = base[name] if name in base.columns else pd.Series(None, index=base.index)
             return values.reset_index(drop=True)
 
-        sic_codes = column("sic_codes").map(_as_codes)
+        sic_codes = column("sic_codes").map(sic_code_list)
         dates = pd.to_datetime(column("incorporation_date"), errors="coerce")
         years = dates.dt.year
         return cls(
@@ -291,14 +292,6 @@ class BaseFacts:
             sic_counts=Counter(code for codes in sic_codes for code in codes),
             reference_year=int(years.max()) if years.notna().any() else None,
         )
-
-
-def _as_codes(value: object) -> list[str]:
-    if isinstance(value, list | tuple | np.ndarray):
-        return [str(v) for v in value]
-    if isinstance(value, str) and value:
-        return [v for v in re.split(r"[;,\s]+", value) if v]
-    return []
 
 
 def describe_groups(

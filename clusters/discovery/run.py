@@ -39,6 +39,7 @@ from clusters.discovery.candidates import (
     has_description,
     labels_of,
     nearest_centroid,
+    not_trading,
     unit_rows,
 )
 from clusters.discovery.describe import (
@@ -134,6 +135,23 @@ def scope_mask(
     return mask
 
 
+def too_few_candidates(found: int, base: pd.DataFrame, settings: DiscoverySettings) -> str:
+    """Why discovery cannot start: fewer candidates than the smallest group, and what to do."""
+    message = (
+        f"{found} of {len(base)} companies are candidates (unassigned, weakly assigned or far "
+        f"from every cluster, in scope"
+        f"{', with a description' if settings.require_description else ''}); the smallest "
+        f"group is {settings.min_group_size} (discovery.min_group_size)"
+    )
+    if settings.require_description and not has_description(base).any():
+        message += (
+            ". No company has a website or filing description: add them (clusters ingest "
+            "websites / accounts), or group by names and SIC titles alone with "
+            "discovery.require_description: false"
+        )
+    return message
+
+
 def discover(
     base: pd.DataFrame,
     predictions: pd.DataFrame,
@@ -182,8 +200,11 @@ def discover(
     in_scope = np.ones(len(base), dtype=bool) if scope is None else np.asarray(scope, bool)
     if settings.require_description:
         in_scope = in_scope & has_description(base)
+    in_scope = in_scope & ~not_trading(base)
     flags = flag_candidates(labels, aligned["fit"].to_numpy(), similarity, in_scope, settings)
     rows = np.flatnonzero(flags["candidate"].to_numpy())
+    if len(rows) < settings.min_group_size:
+        raise ValueError(too_few_candidates(len(rows), base, settings))
     lap("candidates")
 
     clustering = reduce_and_cluster(unit[rows], settings, settings.seed)
