@@ -8,13 +8,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from serve_model import CHAMPION_URI, MODEL_NAME
 from test_training import point_at_store, train_toy_store
 
 from clusters import config
 from clusters.config import Settings, load_settings
-
-MODEL_NAME = "toy-serve"
-CHAMPION_URI = f"models:/{MODEL_NAME}@champion"
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import MODEL_NAME
 from mlflow.tracking import MlflowClient
+from serve_model import MODEL_NAME
 from test_training import FOOD, MEDTECH, OTHER, SPACE
 from typer.testing import CliRunner
 
