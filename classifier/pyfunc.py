@@ -2,8 +2,9 @@
 
 The logged model carries the whole bundle (estimator, taxonomy, embedding-model files) as an
 artifact, so ``mlflow.pyfunc.load_model("models:/NAME@champion")`` works offline. The
-:class:`ClusterPyfunc` object itself holds nothing when it is pickled (everything is loaded
-in :meth:`ClusterPyfunc.load_context`), so logging stays fast and small.
+wrapper is logged as code (``classifier/pyfunc_code.py``, MLflow's "models from code"), not
+pickled: it holds nothing itself and loads everything in :meth:`ClusterPyfunc.load_context`.
+Models logged before as a pickled wrapper load the same way.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from classifier.model import ClusterModel
 logger = logging.getLogger(__name__)
 
 BUNDLE_ARTIFACT = "bundle"
+MODEL_CODE = Path(__file__).with_name("pyfunc_code.py")
+"""The file MLflow logs and runs to rebuild the wrapper (see the module docstring)."""
 PIP_REQUIREMENTS = [
     "torch==2.13.0",
     "sentence-transformers==6.2.0",
@@ -69,7 +72,7 @@ def log_pyfunc(model: ClusterModel, bundle_dir: Path, example: pd.DataFrame, nam
     signature = infer_signature(example, output)
     return mlflow.pyfunc.log_model(
         name=name,
-        python_model=ClusterPyfunc(),
+        python_model=str(MODEL_CODE),
         artifacts={BUNDLE_ARTIFACT: str(bundle_dir)},
         signature=signature,
         input_example=example,

@@ -12,6 +12,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow.models import Model
 from mlflow.tracking import MlflowClient
 
 from classifier.pyfunc import unwrap
@@ -186,6 +187,9 @@ def test_train_register_load_by_alias_predict(toy, tmp_path):
 
     # artifacts live beside the SQLite store, not in the working directory
     assert any((tmp_path / "mlruns").rglob("estimator.joblib"))
+    # the wrapper is logged as code: loading it runs no pickle
+    flavor = Model.load(next((tmp_path / "mlruns").rglob("MLmodel"))).flavors["python_function"]
+    assert flavor.get("model_code_path") and "python_model" not in flavor
 
     loaded = mlflow.pyfunc.load_model("models:/toy@champion")
     frame = pd.DataFrame(
