@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Annotated
@@ -60,6 +61,9 @@ def main(
     ] = False,
 ) -> None:
     """Company-cluster classification for regional economic intelligence."""
+    # MLflow draws a progress bar for every model it fetches (each train, evaluate and
+    # classify fetches some); in a job's log that is noise. =true brings them back.
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -223,6 +223,7 @@ def test_blend_is_the_default_and_hybrid_still_trains(toy):
     done = CliRunner().invoke(app, [*args, "--model-name", "joined", "--features", "hybrid"])
     assert done.exit_code == 0, done.output
     assert "classifier vs tfidf: micro-F1" in done.output
+    assert "Downloading artifacts" not in done.output  # MLflow's bars are off in the CLI
     client = MlflowClient(get_settings().mlflow_uri)
     run = client.get_run(client.get_model_version_by_alias("joined", "champion").run_id)
     assert run.data.params["features"] == "hybrid"
