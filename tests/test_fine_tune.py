@@ -71,12 +71,17 @@ def _separation(vectors: np.ndarray, Y: np.ndarray) -> float:
 
 
 @pytest.mark.slow
-def test_fine_tuned_model_separates_clusters_better_and_loads(tmp_path):
+def test_fine_tuned_model_separates_clusters_better_and_loads(tmp_path, capfd):
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.enable_progress_bar()
     texts = SPACE + MEDTECH + FOOD
     Y = np.repeat(np.eye(3, dtype=int), 8, axis=0)
     report = fine_tune_embedder(
         default_minilm_dir(), texts, Y, tmp_path / "tuned", FineTuneParams(epochs=4, batch_size=8)
     )
+    err = capfd.readouterr().err
+    assert "Writing model shards" not in err and "Loading weights" not in err
     assert report.steps == 12 and report.texts == 24
     assert report.last_loss < report.first_loss
 

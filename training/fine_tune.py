@@ -242,7 +242,7 @@ def fine_tune_embedder(
     """
     import torch
 
-    from classifier.embedders.loading import load_sentence_transformer
+    from classifier.embedders.loading import load_sentence_transformer, transformers_quietly
 
     params = params or FineTuneParams()
     Y = np.asarray(Y, dtype=np.float32)
@@ -317,7 +317,8 @@ def fine_tune_embedder(
     model.to("cpu")  # saved weights load anywhere
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model.save(str(out_dir))
+    with transformers_quietly():
+        model.save(str(out_dir))
     window = max(1, min(20, len(losses) // 4))  # mean loss of the first and last steps
     report = FineTuneReport(
         model_dir=out_dir,
