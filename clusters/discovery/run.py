@@ -135,6 +135,22 @@ def scope_mask(
     return mask
 
 
+def what_a_group_does(terms: str, sic: str) -> str:
+    """A group's one-line description: its top terms, else its SIC mix (terms come from
+    descriptions only, so a group of name-only companies has none).
+
+    >>> what_a_group_does("vertical farm; hydroponic", "01130 (80%)")
+    'vertical farm; hydroponic'
+    >>> what_a_group_does("", "25620 (12%), 25710 (10%)")
+    'no distinctive terms; SIC 25620 (12%), 25710 (10%)'
+    >>> what_a_group_does("", "")
+    'no distinctive terms or SIC codes'
+    """
+    if terms:
+        return terms
+    return f"no distinctive terms; SIC {sic}" if sic else "no distinctive terms or SIC codes"
+
+
 def too_few_candidates(found: int, base: pd.DataFrame, settings: DiscoverySettings) -> str:
     """Why discovery cannot start: fewer candidates than the smallest group, and what to do."""
     message = (
@@ -451,7 +467,10 @@ class DiscoveryRun:
             f"{f['n_found']} groups found, {f['n_kept']} kept as stable",
         ]
         for row in self.discovery.groups.head(10).itertuples():
-            lines.append(f"  {int(row.rank)}. {row.draft_id} ({row.size}): {row.top_terms}")
+            lines.append(
+                f"  {int(row.rank)}. {row.draft_id} ({row.size}): "
+                f"{what_a_group_does(row.top_terms, row.top_sic)}"
+            )
         lines += [f"{name}: {path}" for name, path in self.outputs.items()]
         if self.run_id:
             lines.append(f"MLflow run: {self.run_id}")
