@@ -68,8 +68,13 @@ def websites_command(
         typer.Option("--contact", help="Contact URL or mailto: sent in the User-Agent."),
     ] = None,
     progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
-    ] = True,
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="Progress bar (default: when stderr is a terminal).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Fetch company websites politely and add their text to the company base."""
     from clusters.acquire.crawl_store import CrawlStore
@@ -141,8 +146,13 @@ def accounts_command(
         typer.Option("--base-output", help="Where to write the updated company base."),
     ] = None,
     progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
-    ] = True,
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="Progress bar (default: when stderr is a terminal).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Read Companies House accounts (iXBRL/XBRL): principal activities, turnover, employees."""
     from clusters.acquire.accounts_io import merge_into_base, read_accounts
@@ -152,7 +162,11 @@ def accounts_command(
         raise _fail("--base and --base-output go together")
     try:
         report = read_accounts(
-            [*inputs, *(more or [])], output, history, accounts_settings(), progress=progress
+            [*inputs, *(more or [])],
+            output,
+            history,
+            accounts_settings(),
+            progress=progress,
         )
         if base is not None and base_output is not None:
             if not base.exists():

@@ -607,3 +607,12 @@ def test_ingest_accounts_command_errors(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 2 and "no such file" in result.output
+
+
+@pytest.mark.parametrize(("flag", "bar"), [([], False), (["--progress"], True)])
+def test_accounts_progress_bar_only_on_a_terminal_unless_asked(tmp_path, flag, bar):
+    """A bar redrawn into a log (stderr not a terminal, as under CliRunner) is noise."""
+    out = str(tmp_path / "acc.parquet")
+    result = CliRunner().invoke(app, ["ingest", "accounts", "-i", str(ZIPS[1]), "-o", out, *flag])
+    assert result.exit_code == 0, result.output
+    assert ("doc/s" in result.output) is bar

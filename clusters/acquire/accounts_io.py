@@ -165,9 +165,12 @@ def read_accounts(
     output: Path,
     history: Path | None = None,
     settings: AccountsSettings | None = None,
-    progress: bool = False,
+    progress: bool | None = False,
 ) -> AccountsReport:
-    """Read accounts documents and write the latest-period table (and the history)."""
+    """Read accounts documents and write the latest-period table (and the history).
+
+    ``progress``: draw a bar; ``None`` draws one only when stderr is a terminal.
+    """
     settings = settings or AccountsSettings()
     output = Path(output)
     errors_file = output.with_name(f"{output.stem}.errors.csv")
@@ -175,7 +178,7 @@ def read_accounts(
     started = time.monotonic()
     chunks: list[pa.Table] = []
     rows: list[dict[str, object]] = []
-    bar = tqdm(unit="doc", desc="accounts", disable=not progress)
+    bar = tqdm(unit="doc", desc="accounts", disable=None if progress is None else not progress)
     try:
         for document in iter_documents(inputs, settings.max_member_bytes):
             if document.data is None:

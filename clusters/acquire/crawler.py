@@ -450,8 +450,12 @@ class Crawler:
         with self._lock:
             self.report.company_status[result.status] += len(members)
 
-    def crawl(self, companies: Iterable[tuple[str, str]], progress: bool = False) -> CrawlReport:
+    def crawl(
+        self, companies: Iterable[tuple[str, str]], progress: bool | None = False
+    ) -> CrawlReport:
         """Crawl the websites of ``(company_id, website)`` pairs; returns the report.
+
+        ``progress``: draw a bar; ``None`` draws one only when stderr is a terminal.
 
         Companies whose website value is not a usable URL get status ``invalid_url``.
         """
@@ -496,7 +500,11 @@ class Crawler:
         self.report.sites_crawled = len(todo)
 
         bar = tqdm(
-            total=len(todo), unit="site", desc="websites", disable=not progress, smoothing=0.1
+            total=len(todo),
+            unit="site",
+            desc="websites",
+            disable=None if progress is None else not progress,  # None: on a terminal only
+            smoothing=0.1,
         )
         try:
             with ThreadPoolExecutor(
