@@ -285,6 +285,11 @@ def create_app(
         detail = exc.detail
         if isinstance(detail, dict):  # already shaped: {"message", "details"}
             body = error_json(exc.status_code, detail["message"], detail.get("details"))
+        elif exc.status_code == 404 and detail == "Not Found":  # no route: say where they are
+            paths = ", ".join(sorted(p for p in ENDPOINTS if p.startswith("/v1/")))
+            body = error_json(
+                404, f"no such path {request.url.path}: the API serves {paths} (see /docs)"
+            )
         else:
             body = error_json(exc.status_code, str(detail))
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)

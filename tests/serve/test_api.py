@@ -273,6 +273,10 @@ def test_health_ready_docs_and_openapi(client):
     company = schema["components"]["schemas"]["Company"]
     assert company["additionalProperties"] is False
     assert client.get("/docs").status_code == 200
+    lost = client.post("/classify", json={})  # the API lives under /v1
+    assert lost.status_code == 404
+    message = lost.json()["error"]["message"]
+    assert message.startswith("no such path /classify:") and "/v1/classify" in message
 
 
 def test_ready_is_503_until_a_model_loads(make_client, client_headers, store):
