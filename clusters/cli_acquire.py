@@ -18,6 +18,17 @@ from clusters.contracts import ContractError
 logger = logging.getLogger(__name__)
 
 
+Progress = Annotated[
+    bool | None,
+    typer.Option(
+        "--progress/--no-progress",
+        help="Progress bar (default: when stderr is a terminal).",
+        show_default=False,
+    ),
+]
+"""The ``--progress/--no-progress`` option of the acquisition commands."""
+
+
 def _fail(message: str) -> typer.Exit:
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     return typer.Exit(2)
@@ -67,14 +78,7 @@ def websites_command(
         str | None,
         typer.Option("--contact", help="Contact URL or mailto: sent in the User-Agent."),
     ] = None,
-    progress: Annotated[
-        bool | None,
-        typer.Option(
-            "--progress/--no-progress",
-            help="Progress bar (default: when stderr is a terminal).",
-            show_default=False,
-        ),
-    ] = None,
+    progress: Progress = None,
 ) -> None:
     """Fetch company websites politely and add their text to the company base."""
     from clusters.acquire.crawl_store import CrawlStore
@@ -145,14 +149,7 @@ def accounts_command(
         Path | None,
         typer.Option("--base-output", help="Where to write the updated company base."),
     ] = None,
-    progress: Annotated[
-        bool | None,
-        typer.Option(
-            "--progress/--no-progress",
-            help="Progress bar (default: when stderr is a terminal).",
-            show_default=False,
-        ),
-    ] = None,
+    progress: Progress = None,
 ) -> None:
     """Read Companies House accounts (iXBRL/XBRL): principal activities, turnover, employees."""
     from clusters.acquire.accounts_io import merge_into_base, read_accounts
