@@ -18,7 +18,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from clusters.contracts import split_labels
+from clusters.sic import sic_code_list
 from clusters.taxonomy import Taxonomy
 
 CONNECTION_COLUMNS = [
@@ -57,9 +57,7 @@ def lq_correlation(metrics: pd.DataFrame) -> pd.DataFrame:
 def sic_similarity(base: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
     """Cosine similarity of SIC code profiles between clusters."""
     sic = base[["company_id", "sic_codes"]].copy()
-    sic["sic"] = sic["sic_codes"].map(
-        lambda v: list(v) if isinstance(v, list | tuple | np.ndarray) else split_labels(v)
-    )
+    sic["sic"] = sic["sic_codes"].map(sic_code_list)
     long = members.merge(sic[["company_id", "sic"]], on="company_id").explode("sic").dropna()
     counts = pd.crosstab(long["cluster_id"], long["sic"]).astype(float)
     norms = np.sqrt((counts**2).sum(axis=1))

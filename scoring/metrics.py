@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from clusters.contracts import split_labels
+from clusters.sic import sic_code_list
 from scoring.catalogue import CATALOGUE, Source
 from scoring.config import ScoringConfig
 from scoring.inputs import Evidence
@@ -72,9 +73,7 @@ def sic_section(code: object) -> str | None:
 
 
 def _first_sic(value: object) -> str | None:
-    if isinstance(value, list | tuple | np.ndarray):
-        return str(value[0]) if len(value) else None
-    codes = split_labels(value)
+    codes = sic_code_list(value)
     return codes[0] if codes else None
 
 

@@ -34,6 +34,7 @@ from clusters.contracts import (
     normalise_company_id,
     split_labels,
 )
+from clusters.sic import sic_code_list
 
 logger = logging.getLogger(__name__)
 
@@ -108,11 +109,7 @@ def _missing(value: object) -> bool:
 
 
 def _sic_titles(codes: object, titles: Mapping[str, str]) -> list[str]:
-    if isinstance(codes, str):
-        codes = [c.strip() for c in codes.split(";") if c.strip()]
-    elif not isinstance(codes, list | tuple | np.ndarray):
-        return []
-    return [f"{code} {titles.get(str(code), '(unknown code)')}" for code in list(codes)]
+    return [f"{code} {titles.get(code, '(unknown code)')}" for code in sic_code_list(codes)]
 
 
 def needs_second_review(company_id: str, model_version: str, share: float) -> bool:
