@@ -247,6 +247,33 @@ def test_layout_and_identity(tmp_path: Path):
     assert partial.differences(a) == []  # unknown fields are not compared
 
 
+def test_output_named_like_a_file_it_cannot_write_is_refused(tmp_path: Path):
+    """``--output out.tsv`` used to become a job *directory* named out.tsv, silently."""
+    from typer.testing import CliRunner
+
+    from clusters.cli import app
+
+    source = tmp_path / "in.csv"
+    _table(0, 3).to_csv(source, index=False)
+    for name in ("out.tsv", "out.TXT", "out.json", "out.csv.gz"):
+        result = CliRunner().invoke(
+            app, ["classify", "--input", str(source), "--output", str(tmp_path / name)]
+        )
+        assert result.exit_code != 0
+        suffix = Path(name).suffix.lower()
+        assert f"cannot write {suffix} files" in result.output, result.output
+        assert "name a .csv or .parquet file, or a directory" in result.output
+        assert not (tmp_path / name).exists()  # nothing created, no model loaded
+
+    from clusters.batch.engine import check_output
+
+    dotted = tmp_path / "run.2026-11"  # a directory name with a dot is fine
+    check_output(layout_for(dotted), None)
+    earlier = JobLayout(tmp_path / "old.txt")  # a job directory so named earlier still resumes
+    earlier.state_dir.mkdir(parents=True)
+    check_output(earlier, None)
+
+
 def test_read_predictions_accepts_dirs_and_files(tmp_path: Path):
     frame = pd.DataFrame({"company_id": ["00000001"], "labels": ["a;b"], "p_a": [0.9]})
     job = JobLayout(tmp_path / "job")

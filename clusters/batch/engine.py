@@ -56,7 +56,7 @@ from classifier.model import ClusterModel
 from clusters.batch.chunks import ChunkSettings
 from clusters.batch.commit import BatchStateError, atomic_write_json, job_lock, remove_temporaries
 from clusters.batch.inputs import BASE_MODE, InputSource, iter_chunks, open_input
-from clusters.batch.layout import JobLayout, is_single_file, layout_for
+from clusters.batch.layout import JobLayout, is_single_file, layout_for, unwritable_output
 from clusters.batch.manifest import build_manifest, read_manifest
 from clusters.batch.outputs import write_rejects, write_review_queue, write_single_file
 from clusters.batch.progress import Progress, format_rate
@@ -134,8 +134,12 @@ def model_version_for(model_uri: str, settings: Settings) -> str:
 
 
 def check_output(layout: JobLayout, single: Path | None) -> None:
-    """Refuse an output that is a file, or a non-empty folder that holds no job."""
+    """Refuse an output that is a file, a file type the job cannot write, or a non-empty
+    folder that holds no job."""
     root = layout.root
+    problem = unwritable_output(root)
+    if problem and not layout.is_job():  # a job directory so named earlier keeps working
+        raise BatchStateError(problem)
     if root.exists() and not root.is_dir():
         raise BatchStateError(f"{root} exists and is not a directory")
     if root.is_dir() and any(root.iterdir()) and not layout.is_job():
@@ -221,6 +225,7 @@ def run_batch(
     output = Path(output)
     single = output if is_single_file(output) else None
     layout = layout_for(output)
+    check_output(layout, single)
     source = open_input(Path(input_path))
     model_uri = model_uri or (
         "in-process" if model is not None else f"models:/{settings.model_name}@champion"
@@ -233,7 +238,6 @@ def run_batch(
         model_version=version,
         model_uri=model_uri,
     )
-    check_output(layout, single)
     layout.root.mkdir(parents=True, exist_ok=True)
     with job_lock(layout.lock):
         state, done = settle_job(layout, identity, options, single, output, wall)

@@ -29,6 +29,28 @@ import pyarrow.parquet as pq
 
 FILE_SUFFIXES = (".parquet", ".pq", ".csv")
 JOB_SUFFIX = ".batch"
+# Names that look like a file the job cannot write; ``--output out.tsv`` would otherwise
+# silently become a job *directory* called ``out.tsv``.
+UNWRITABLE_SUFFIXES = frozenset(
+    {
+        ".tsv",
+        ".txt",
+        ".json",
+        ".jsonl",
+        ".ndjson",
+        ".xlsx",
+        ".xls",
+        ".feather",
+        ".arrow",
+        ".orc",
+        ".avro",
+        ".gz",
+        ".zip",
+        ".bz2",
+        ".xz",
+        ".zst",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +107,23 @@ class JobLayout:
 def is_single_file(output: Path) -> bool:
     """Whether ``--output`` names one predictions file rather than a job directory."""
     return Path(output).suffix.lower() in FILE_SUFFIXES
+
+
+def unwritable_output(output: Path) -> str | None:
+    """Why ``--output`` cannot be used, if it names a file type the job does not write.
+
+    >>> unwritable_output(Path("out.tsv"))
+    '--output out.tsv: cannot write .tsv files; name a .csv or .parquet file, or a directory'
+    >>> unwritable_output(Path("run.2026-11")) is None
+    True
+    """
+    suffix = Path(output).suffix.lower()
+    if suffix not in UNWRITABLE_SUFFIXES:
+        return None
+    return (
+        f"--output {output}: cannot write {suffix} files; "
+        "name a .csv or .parquet file, or a directory"
+    )
 
 
 def layout_for(output: Path) -> JobLayout:

@@ -132,7 +132,10 @@ def not_trading(base: pd.DataFrame) -> np.ndarray:
     if "sic_codes" not in base.columns:
         return np.zeros(len(base), dtype=bool)
     return np.array(
-        [bool(codes) and set(codes) <= NOT_TRADING for codes in base["sic_codes"].map(sic_code_list)],
+        [
+            bool(codes) and set(codes) <= NOT_TRADING
+            for codes in base["sic_codes"].map(sic_code_list)
+        ],
         dtype=bool,
     )
 
