@@ -129,7 +129,7 @@ def classify_command(
             "--output",
             "-o",
             help="Job directory (Parquet dataset in predictions/, manifest.json, rejects.csv, "
-            "review_queue.csv); a name ending in .parquet or .csv also writes that one file.",
+            "review_queue.csv); a name ending in .parquet, .csv or .csv.gz also writes that one file.",
         ),
     ],
     model: Annotated[

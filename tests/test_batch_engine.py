@@ -4,6 +4,7 @@ single-file outputs and churn."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
@@ -402,6 +403,15 @@ def test_single_file_outputs_and_a_directory_of_parts(store, toy_model, tmp_path
     csv = pd.read_csv(tmp_path / "p.csv", dtype={"company_id": str}, keep_default_na=False)
     assert_same_predictions(by_dir, csv)
     assert as_csv.manifest["input"]["parts"] == 2
+
+    as_gz = run(parts, tmp_path / "p.CSV.gz", toy_model, chunk_rows=7)
+    gz = tmp_path / "p.CSV.gz"
+    assert as_gz.output == gz and gz.read_bytes()[:2] == b"\x1f\x8b"  # gzip, not plain text
+    assert gzip.decompress(gz.read_bytes()) == (tmp_path / "p.csv").read_bytes()
+    assert_same_predictions(by_dir, read_predictions(gz))
+    first = gz.read_bytes()
+    run(parts, gz, toy_model, chunk_rows=7, force=True)
+    assert gz.read_bytes() == first  # no timestamp in the gzip header: same predictions, same bytes
 
 
 # --- reuse of prepared texts and probabilities (clusters/batch/reuse.py) ------------------------

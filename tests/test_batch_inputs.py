@@ -255,14 +255,14 @@ def test_output_named_like_a_file_it_cannot_write_is_refused(tmp_path: Path):
 
     source = tmp_path / "in.csv"
     _table(0, 3).to_csv(source, index=False)
-    for name in ("out.tsv", "out.TXT", "out.json", "out.csv.gz"):
+    for name in ("out.tsv", "out.TXT", "out.json", "out.tsv.gz"):
         result = CliRunner().invoke(
             app, ["classify", "--input", str(source), "--output", str(tmp_path / name)]
         )
         assert result.exit_code != 0
         suffix = Path(name).suffix.lower()
         assert f"cannot write {suffix} files" in result.output, result.output
-        assert "name a .csv or .parquet file, or a directory" in result.output
+        assert "name a .csv, .csv.gz or .parquet file, or a directory" in result.output
         assert not (tmp_path / name).exists()  # nothing created, no model loaded
 
     from clusters.batch.engine import check_output

@@ -13,8 +13,8 @@ A job directory (``clusters classify --output DIR``)::
 The dataset sits in its own folder so any Parquet reader (pandas, pyarrow, Spark, DuckDB)
 can read ``DIR/predictions`` directly; :func:`read_predictions` also accepts ``DIR`` itself.
 
-When ``--output`` names a file (``.parquet``, ``.pq`` or ``.csv``) the same job runs in
-``<file>.batch/`` and its predictions are then written as that one file.
+When ``--output`` names a file (``.parquet``, ``.pq``, ``.csv`` or ``.csv.gz``) the same job
+runs in ``<file>.batch/`` and its predictions are then written as that one file.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-FILE_SUFFIXES = (".parquet", ".pq", ".csv")
+FILE_SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz")
 JOB_SUFFIX = ".batch"
 # Names that look like a file the job cannot write; ``--output out.tsv`` would otherwise
 # silently become a job *directory* called ``out.tsv``.
@@ -106,23 +106,28 @@ class JobLayout:
 
 def is_single_file(output: Path) -> bool:
     """Whether ``--output`` names one predictions file rather than a job directory."""
-    return Path(output).suffix.lower() in FILE_SUFFIXES
+    return Path(output).name.lower().endswith(FILE_SUFFIXES)
+
+
+def is_csv(path: Path) -> bool:
+    """Whether ``path`` names a CSV file, plain or gzip-compressed (``.csv.gz``)."""
+    return Path(path).name.lower().endswith((".csv", ".csv.gz"))
 
 
 def unwritable_output(output: Path) -> str | None:
     """Why ``--output`` cannot be used, if it names a file type the job does not write.
 
     >>> unwritable_output(Path("out.tsv"))
-    '--output out.tsv: cannot write .tsv files; name a .csv or .parquet file, or a directory'
+    '--output out.tsv: cannot write .tsv files; name a .csv, .csv.gz or .parquet file, or a directory'
     >>> unwritable_output(Path("run.2026-11")) is None
     True
     """
     suffix = Path(output).suffix.lower()
-    if suffix not in UNWRITABLE_SUFFIXES:
+    if suffix not in UNWRITABLE_SUFFIXES or is_single_file(output):
         return None
     return (
         f"--output {output}: cannot write {suffix} files; "
-        "name a .csv or .parquet file, or a directory"
+        "name a .csv, .csv.gz or .parquet file, or a directory"
     )
 
 
@@ -157,7 +162,7 @@ def prediction_files(path: Path) -> list[Path]:
 def prediction_columns(path: Path) -> list[str]:
     """Column names of a predictions dataset (from its schema; no data read)."""
     files = prediction_files(path)
-    if files[0].suffix.lower() == ".csv":
+    if is_csv(files[0]):
         return list(pd.read_csv(files[0], nrows=0).columns)
     return list(pq.read_schema(files[0]).names)
 
@@ -165,11 +170,11 @@ def prediction_columns(path: Path) -> list[str]:
 def read_predictions(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """A predictions dataset as one frame (only ``columns`` if given).
 
-    Accepts a job directory, a directory of Parquet parts, or a ``.parquet``/``.csv`` file.
+    Accepts a job directory, a directory of Parquet parts, or a ``.parquet`` or CSV file.
     """
     files = prediction_files(path)
     cols = list(columns) if columns is not None else None
-    if len(files) == 1 and files[0].suffix.lower() == ".csv":
+    if len(files) == 1 and is_csv(files[0]):
         frame = pd.read_csv(
             files[0], dtype={"company_id": str, "labels": str}, keep_default_na=False
         )

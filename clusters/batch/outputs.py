@@ -9,6 +9,7 @@ streamed chunk by chunk and committed atomically.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from clusters.batch.commit import atomic_write
-from clusters.batch.layout import JobLayout
+from clusters.batch.layout import JobLayout, is_csv
 from clusters.contracts import PREDICTIONS, PROBABILITY_PREFIX, REJECT_COLUMNS
 
 
@@ -102,13 +103,21 @@ def write_single_file(layout: JobLayout, n_chunks: int, target: Path) -> None:
 
 
 def write_parts_as_file(parts: list[Path], target: Path) -> None:
-    """Parquet part files, in order, as one Parquet or CSV file (streamed part by part)."""
-    if target.suffix.lower() == ".csv":
+    """Parquet part files, in order, as one Parquet or CSV file (streamed part by part).
+
+    A name ending in ``.csv.gz`` is written gzip-compressed, with no timestamp in its header
+    so that the same predictions give the same bytes.
+    """
+    if is_csv(target):
+        compress = target.name.lower().endswith(".gz")
 
         def write(handle: Any) -> None:
-            with text_handle(handle) as text:
-                for i, part in enumerate(parts):
-                    pq.read_table(part).to_pandas().to_csv(text, index=False, header=i == 0)
+            with contextlib.ExitStack() as stack:
+                if compress:
+                    handle = stack.enter_context(gzip.GzipFile(fileobj=handle, mode="wb", mtime=0))
+                with text_handle(handle) as text:
+                    for i, part in enumerate(parts):
+                        pq.read_table(part).to_pandas().to_csv(text, index=False, header=i == 0)
 
     else:
 
