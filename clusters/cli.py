@@ -161,6 +161,7 @@ from clusters import (  # noqa: E402  (stage commands)
     cli_batch,
     cli_discover,
     cli_model,
+    cli_registry,
     cli_review,
     cli_scoring,
     cli_serve,
@@ -177,6 +178,7 @@ app.command("discover")(cli_discover.discover_command)
 ingest_app.command("websites")(cli_acquire.websites_command)
 ingest_app.command("accounts")(cli_acquire.accounts_command)
 
+app.add_typer(cli_registry.models_app, name="models")
 app.add_typer(cli_review.review_app, name="review")
 app.add_typer(cli_serve.serve_app, name="serve")
 

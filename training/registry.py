@@ -4,14 +4,20 @@ Every new model version gets the alias ``challenger``. It takes ``champion`` onl
 the current champion on the same evaluation data by the configured primary metric (strictly
 higher); the first model of a name is promoted. Both scores and the decision are logged to
 the training run and tagged on the model version.
+
+An operator can also look at every version (:func:`list_versions`) and hand ``champion`` to
+an earlier or a passed-over one by hand, with a reason (:func:`promote_version`): the
+rollback path when a promoted model turns out worse on real data than on the held-out set.
 """
 
 from __future__ import annotations
 
+import getpass
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import mlflow
 from mlflow.exceptions import MlflowException
@@ -86,3 +92,122 @@ def register_and_gate(
         mlflow.log_metric(f"gate_champion_{primary_metric}", decision.champion_score)
     logger.info("model %s v%s %s (%s)", model_name, version, status, decision.reason)
     return decision
+
+
+# What `clusters models list` shows of each version's training run.
+SUMMARY_METRICS = ("micro_f1", "macro_f1", "ece", "coverage")
+SUMMARY_PARAMS = ("taxonomy_version", "embedder", "features", "fine_tuned", "label_sources")
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    """One registered model version and what its training run recorded."""
+
+    version: str
+    aliases: tuple[str, ...]
+    created: datetime
+    run_id: str | None
+    promotion: str
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """Outcome of a manual promotion."""
+
+    version: str
+    previous: str | None
+    changed: bool
+
+
+def _require_model(client: MlflowClient, model_name: str):
+    """The registered model ``model_name`` (its ``aliases`` map alias -> version)."""
+    try:
+        return client.get_registered_model(model_name)
+    except MlflowException as exc:
+        names = sorted(m.name for m in client.search_registered_models())
+        known = ", ".join(names) if names else "none yet; train one with `clusters train`"
+        raise ValueError(f"no registered model {model_name!r}; registered: {known}") from exc
+
+
+def list_versions(client: MlflowClient, model_name: str) -> list[VersionSummary]:
+    """Every version of ``model_name``, newest first, with its aliases and run's scores.
+
+    Raises:
+        ValueError: no model of that name is registered.
+    """
+    registered = _require_model(client, model_name)
+    aliases: dict[str, list[str]] = {}
+    for alias, version in (registered.aliases or {}).items():
+        aliases.setdefault(str(version), []).append(alias)
+    quoted = model_name.replace("'", "\\'")
+    summaries = []
+    for mv in client.search_model_versions(f"name = '{quoted}'"):
+        metrics: dict[str, float] = {}
+        params: dict[str, str] = {}
+        if mv.run_id:
+            try:
+                data = client.get_run(mv.run_id).data
+            except MlflowException:  # the run was deleted; the version stays usable
+                data = None
+            if data is not None:
+                metrics = {k: data.metrics[k] for k in SUMMARY_METRICS if k in data.metrics}
+                params = {k: data.params[k] for k in SUMMARY_PARAMS if k in data.params}
+        summaries.append(
+            VersionSummary(
+                version=str(mv.version),
+                aliases=tuple(sorted(aliases.get(str(mv.version), ()))),
+                created=datetime.fromtimestamp(mv.creation_timestamp / 1000, tz=UTC),
+                run_id=mv.run_id or None,
+                promotion=(mv.tags or {}).get("promotion", ""),
+                metrics=metrics,
+                params=params,
+            )
+        )
+    return sorted(summaries, key=lambda s: int(s.version), reverse=True)
+
+
+def promote_version(client: MlflowClient, model_name: str, version: str, reason: str) -> Promotion:
+    """Make ``version`` the champion by hand (bypassing the gate), recording who, when, why.
+
+    The version gets the tag ``promotion`` = ``promoted manually by USER at TIME: REASON
+    (replaced vN)``, the replaced champion the tag ``demotion``. Serving processes pick the
+    new champion up at their next reload.
+
+    Raises:
+        ValueError: unknown model or version, or an empty reason.
+    """
+    if not reason.strip():
+        raise ValueError("give a --reason: it is recorded on the model version")
+    _require_model(client, model_name)
+    version = version.lstrip("vV")
+    try:
+        client.get_model_version(model_name, version)
+    except MlflowException as exc:
+        versions = ", ".join(s.version for s in reversed(list_versions(client, model_name)))
+        raise ValueError(
+            f"model {model_name!r} has no version {version}; versions: {versions}"
+        ) from exc
+    champion = current_champion(client, model_name)
+    previous = str(champion.version) if champion is not None else None
+    if previous == version:
+        return Promotion(version, previous, changed=False)
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    who = getpass.getuser()
+    replaced = f" (replaced v{previous})" if previous else ""
+    client.set_registered_model_alias(model_name, CHAMPION, version)
+    client.set_model_version_tag(
+        model_name,
+        version,
+        "promotion",
+        f"promoted manually by {who} at {when}: {reason}{replaced}",
+    )
+    if previous is not None:
+        client.set_model_version_tag(
+            model_name, previous, "demotion", f"replaced by v{version} by {who} at {when}: {reason}"
+        )
+    logger.info(
+        "model %s v%s promoted to champion by hand%s: %s", model_name, version, replaced, reason
+    )
+    return Promotion(version, previous, changed=True)

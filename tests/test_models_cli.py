@@ -1,0 +1,103 @@
+"""``clusters models``: listing registered versions and promoting one by hand (rollback),
+on a real MLflow store with a trained toy model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow.tracking import MlflowClient
+from test_training import point_at_store, train_toy_store
+from typer.testing import CliRunner
+
+from classifier.classify import registered_version
+from clusters.cli import app
+from clusters.config import get_settings
+from training.registry import register_and_gate
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def two_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with ``toy`` v1 (trained, champion) and v2 (the same model, passed over)."""
+    root = train_toy_store(tmp_path_factory.mktemp("models_cli"), "toy")
+    with pytest.MonkeyPatch.context() as patch:
+        point_at_store(root, patch)
+        client = MlflowClient(get_settings().mlflow_uri)
+        source = client.get_model_version("toy", "1").source
+        mlflow.set_tracking_uri(get_settings().mlflow_uri)
+        with mlflow.start_run():
+            decision = register_and_gate(source, "toy", 0.1, lambda _v: 0.9, "micro_f1")
+        assert decision.version == "2" and not decision.promoted
+    return root
+
+
+@pytest.fixture
+def store(two_versions: Path, monkeypatch: pytest.MonkeyPatch) -> MlflowClient:
+    point_at_store(two_versions, monkeypatch)
+    client = MlflowClient(get_settings().mlflow_uri)
+    client.set_registered_model_alias("toy", "champion", "1")  # each test starts from v1
+    return client
+
+
+def cli(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def test_list_shows_versions_aliases_scores_and_decisions(store):
+    result = cli("models", "list", "--model-name", "toy")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("toy in sqlite:///")
+    v2, v1 = lines[2], lines[3]  # newest first
+    assert v2.startswith("v2") and "challenger" in v2 and "not promoted" in v2
+    assert v1.startswith("v1") and "champion" in v1 and "promoted: first model" in v1
+    micro = (
+        MlflowClient(get_settings().mlflow_uri)
+        .get_run(store.get_model_version("toy", "1").run_id)
+        .data.metrics["micro_f1"]
+    )
+    assert f"{micro:.3f}" in v1 and "minilm" in v1
+
+    rows = [
+        json.loads(line)
+        for line in cli("models", "list", "--model-name", "toy", "--json").output.splitlines()
+    ]
+    assert [r["version"] for r in rows] == ["2", "1"]
+    assert rows[1]["aliases"] == ["champion"] and rows[0]["aliases"] == ["challenger"]
+    assert rows[1]["micro_f1"] == pytest.approx(micro) and rows[1]["embedder"] == "minilm"
+    assert rows[1]["taxonomy_version"] == "1" and rows[1]["run_id"]
+
+
+def test_promote_by_hand_moves_champion_and_records_why(store):
+    result = cli("models", "promote", "2", "--model-name", "toy", "--reason", "v1 drifts")
+    assert result.exit_code == 0, result.output
+    assert "toy v2 is now the champion (was v1)" in result.output
+    assert registered_version("models:/toy@champion") == "toy/v2"  # what classify will load
+    promoted = store.get_model_version("toy", "2").tags["promotion"]
+    assert promoted.startswith("promoted manually by ") and promoted.endswith(
+        ": v1 drifts (replaced v1)"
+    )
+    assert "replaced by v2" in store.get_model_version("toy", "1").tags["demotion"]
+
+    again = cli("models", "promote", "v2", "--model-name", "toy", "--reason", "again")
+    assert again.exit_code == 0 and "already the champion; nothing changed" in again.output
+
+    back = cli("models", "promote", "v1", "--model-name", "toy", "--reason", "rollback")
+    assert back.exit_code == 0 and "toy v1 is now the champion (was v2)" in back.output
+    assert registered_version("models:/toy@champion") == "toy/v1"
+
+
+def test_bad_promotions_are_clear_errors_and_change_nothing(store):
+    unknown = cli("models", "promote", "9", "--model-name", "toy", "--reason", "x")
+    assert unknown.exit_code == 2
+    assert "model 'toy' has no version 9; versions: 1, 2" in unknown.output
+    no_reason = cli("models", "promote", "2", "--model-name", "toy", "--reason", "  ")
+    assert no_reason.exit_code == 2 and "give a --reason" in no_reason.output
+    no_model = cli("models", "list", "--model-name", "nope")
+    assert no_model.exit_code == 2
+    assert "no registered model 'nope'; registered: toy" in no_model.output
+    assert registered_version("models:/toy@champion") == "toy/v1"
