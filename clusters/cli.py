@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from clusters import __version__
+from clusters.cli_errors import fail
 from clusters.config import ConfigError, get_settings, load_settings, set_settings
 from clusters.contracts import ContractError
 from clusters.ingest.stage import InputFormat, ingest_companies
@@ -34,12 +35,6 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(taxonomy_app, name="taxonomy")
 
 KNOWN_ERRORS = (ConfigError, ContractError, TaxonomyError, FileNotFoundError)
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print ``message`` to stderr and return the exit to raise."""
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code)
 
 
 def _version(value: bool) -> None:

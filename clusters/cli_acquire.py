@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from clusters.cli_errors import fail
 from clusters.contracts import ContractError
 
 logger = logging.getLogger(__name__)
@@ -27,11 +28,6 @@ Progress = Annotated[
     ),
 ]
 """The ``--progress/--no-progress`` option of the acquisition commands."""
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(2)
 
 
 def websites_command(
@@ -108,9 +104,9 @@ def websites_command(
                 crawler.fetcher.close()
             rows = write_with_text(input_path, output, crawl_store)
     except (ContractError, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     except OSError as exc:
-        raise _fail(f"{exc.filename or output}: {exc.strerror or exc}") from exc
+        raise fail(f"{exc.filename or output}: {exc.strerror or exc}") from exc
     for line in report.summary():
         typer.echo(line)
     if bad_ids:
@@ -156,7 +152,7 @@ def accounts_command(
     from clusters.acquire.settings import accounts_settings
 
     if (base is None) != (base_output is None):
-        raise _fail("--base and --base-output go together")
+        raise fail("--base and --base-output go together")
     try:
         report = read_accounts(
             [*inputs, *(more or [])],
@@ -171,8 +167,8 @@ def accounts_command(
             report.base_rows, report.base_updated = merge_into_base(base, output, base_output)
             report.base_output = base_output
     except (ContractError, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     except OSError as exc:
-        raise _fail(f"{exc.filename or output}: {exc.strerror or exc}") from exc
+        raise fail(f"{exc.filename or output}: {exc.strerror or exc}") from exc
     for line in report.summary():
         typer.echo(line)

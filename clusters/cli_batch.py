@@ -11,14 +11,10 @@ from typing import Annotated
 import typer
 
 from clusters.batch.commit import BatchStateError
+from clusters.cli_errors import fail
 from clusters.contracts import ContractError
 
 KNOWN_ERRORS = (ContractError, BatchStateError, FileNotFoundError, ValueError)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(2)
 
 
 def diff_command(
@@ -50,7 +46,7 @@ def diff_command(
     try:
         result = diff_datasets(old, new, tolerance)
     except KNOWN_ERRORS as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     from clusters.batch.diff import REASONS
 
     unused = [r for r in REASONS if r in result.summary and not result.summary[r].any()]

@@ -11,16 +11,12 @@ from typing import Annotated
 
 import typer
 
+from clusters.cli_errors import fail
 from clusters.config import ConfigError, get_settings
 from clusters.contracts import ContractError
 from clusters.taxonomy import TaxonomyError
 
 KNOWN_ERRORS = (ConfigError, ContractError, TaxonomyError, FileNotFoundError, ValueError)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(2)
 
 
 def discover_command(
@@ -104,6 +100,6 @@ def discover_command(
             discovery=discovery,
         )
     except KNOWN_ERRORS as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     for line in result.summary():
         typer.echo(line)

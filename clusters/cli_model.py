@@ -11,16 +11,12 @@ from typing import Annotated
 
 import typer
 
+from clusters.cli_errors import fail
 from clusters.config import ConfigError, get_settings
 from clusters.contracts import ContractError
 from clusters.taxonomy import TaxonomyError
 
 KNOWN_ERRORS = (ConfigError, ContractError, TaxonomyError, FileNotFoundError, ValueError)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(2)
 
 
 class Features(StrEnum):
@@ -80,7 +76,7 @@ def train_command(
             settings=settings,
         )
     except KNOWN_ERRORS as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     typer.echo(f"run {result.run_id}: label rows {result.label_counts}")
     if result.evaluation is not None:
         typer.echo(
@@ -247,7 +243,7 @@ def classify_command(
             predictions_uri=spark_predictions,
         )
     except (*KNOWN_ERRORS, SparkUnavailableError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if report.skipped:
         typer.echo(
             f"already done: {report.rows} companies classified by {report.model_version} "
@@ -276,7 +272,7 @@ def run_command(
     try:
         result = run_pipeline(output_dir)
     except KNOWN_ERRORS as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     typer.echo("\nOutputs:")
     width = max(map(len, result.outputs), default=0)
     for name, path in result.outputs.items():
@@ -303,7 +299,7 @@ def evaluate_command(
     try:
         result = evaluate_model(labels, model, companies)
     except KNOWN_ERRORS as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     from training.metrics import describe_gains
 
     typer.echo(result.table.round(3).to_string(index=False))

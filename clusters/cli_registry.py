@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from clusters.cli_errors import fail
 from clusters.config import get_settings
 
 models_app = typer.Typer(
@@ -25,11 +26,6 @@ ModelNameOption = Annotated[
     str | None,
     typer.Option("--model-name", help="Registered model name \\[default: settings model_name]."),
 ]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(2)
 
 
 def _client():
@@ -51,7 +47,7 @@ def list_command(
     try:
         versions = list_versions(_client(), name)
     except ValueError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if as_json:
         for v in versions:
             row = {
@@ -113,7 +109,7 @@ def promote_command(
     try:
         result = promote_version(_client(), name, version, reason)
     except ValueError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if not result.changed:
         typer.echo(f"{name} v{result.version} is already the champion; nothing changed")
         return

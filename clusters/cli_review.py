@@ -19,6 +19,7 @@ from typing import Annotated
 
 import typer
 
+from clusters.cli_errors import fail
 from clusters.config import get_settings
 from clusters.contracts import ContractError
 
@@ -38,11 +39,6 @@ DatabaseOption = Annotated[
         "sqlite:///<home>/review.db].",
     ),
 ]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(2)
 
 
 def _database(url: str | None):
@@ -113,7 +109,7 @@ def import_command(
 
                 explanations = explain_queue(queued, evidence, settings, model)
     except (ContractError, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     items = build_items(
         queued, evidence, explanations, settings.review.double_review_share, str(queue_file)
     )
@@ -175,7 +171,7 @@ def users_add(
     try:
         add_user(_database(database), username, password, role)
     except AuthError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     typer.echo(f"added {role} {username}")
 
 
@@ -190,7 +186,7 @@ def users_disable(
     try:
         disable_user(_database(database), username)
     except AuthError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     typer.echo(f"disabled {username}")
 
 

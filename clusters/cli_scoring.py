@@ -10,16 +10,12 @@ from typing import Annotated
 
 import typer
 
+from clusters.cli_errors import fail
 from clusters.config import ConfigError, get_settings
 from clusters.contracts import ContractError
 from clusters.taxonomy import TaxonomyError
 
 KNOWN_ERRORS = (ConfigError, ContractError, TaxonomyError, FileNotFoundError, ValueError)
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(2)
 
 
 def score_command(
@@ -70,7 +66,7 @@ def score_command(
             year=year,
         )
     except (*KNOWN_ERRORS, ScoringConfigError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     for line in result.summary():
         typer.echo(line)
 
@@ -129,7 +125,7 @@ def report_command(
             dpi=dpi,
         )
     except KNOWN_ERRORS as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     typer.echo(f"report: {report.html}")
     if report.pdf:
         typer.echo(f"PDF: {report.pdf} ({report.pdf_pages} pages)")

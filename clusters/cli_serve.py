@@ -19,6 +19,7 @@ from typing import Annotated
 
 import typer
 
+from clusters.cli_errors import fail
 from clusters.config import get_settings
 from clusters.contracts import ContractError
 
@@ -39,11 +40,6 @@ KeysOption = Annotated[
         help="API-key store \\[default: serve.keys_db, else <output_dir>/serve_keys.sqlite].",
     ),
 ]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(2)
 
 
 def _keys(path: Path | None):
@@ -93,7 +89,7 @@ def serve_command(
     auth = cfg.auth and not no_auth
     if not auth and host not in LOOPBACK:
         if not force_no_auth:
-            raise _fail(
+            raise fail(
                 f"refusing to serve without API keys on {host}: anyone who reaches it could "
                 "use it. Serve on 127.0.0.1, or add --force-no-auth."
             )
@@ -102,7 +98,7 @@ def serve_command(
     try:
         version = registered_version(uri, settings)  # a clear error now, not a 503 later
     except ContractError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     keys = _keys(keys_db) if auth else None
     if keys is not None and not [k for k in keys.list() if k.revoked_at is None]:
         logger.warning("no API keys yet: add one with `clusters serve keys add NAME`")
@@ -126,7 +122,7 @@ def keys_add(
     try:
         key = _keys(keys_db).add(name, role)
     except KeyStoreError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     typer.echo(key)
     typer.echo(f"({role} key {name!r}: shown once, store it now)", err=True)
 
@@ -141,7 +137,7 @@ def keys_revoke(
     try:
         _keys(keys_db).revoke(name)
     except KeyStoreError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     typer.echo(f"key {name!r} revoked")
 
 
