@@ -1,4 +1,5 @@
-"""CLI commands of batch classification beyond ``classify``: ``diff`` (churn between runs).
+"""CLI commands of batch classification beyond ``classify``: ``status`` (where a job stands)
+and ``diff`` (churn between runs).
 
 Registered on the ``clusters`` app by :mod:`clusters.cli`.
 """
@@ -57,3 +58,29 @@ def diff_command(
     if output is not None:
         paths = write_diff(result, output)
         typer.echo(f"written: {', '.join(str(p) for p in paths.values())}")
+
+
+def status_command(
+    output: Annotated[
+        Path, typer.Argument(help="The --output of a `clusters classify` job (directory or file).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="The status as one JSON object.")] = False,
+) -> None:
+    """Where a `clusters classify` job stands: running, stopped (to resume) or finished.
+
+    Chunks and rows done, rejects, companies needing review, speed and, while it runs, the
+    time left. Reads the job directory only: safe while the job runs, from any shell.
+    """
+    import json
+
+    from clusters.batch.status import job_status
+
+    try:
+        status = job_status(output)
+    except KNOWN_ERRORS as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        typer.echo(json.dumps(status.to_json()))
+        return
+    for line in status.lines():
+        typer.echo(line)

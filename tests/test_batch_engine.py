@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from clusters import config
 from clusters.batch import BatchOptions, BatchStateError, read_predictions, run_batch
 from clusters.batch.diff import diff_datasets
+from clusters.batch.status import job_status
 from clusters.cli import app
 from clusters.contracts import PREDICTIONS
 
@@ -125,11 +126,14 @@ def test_killed_job_resumes_to_the_result_of_a_clean_run(
     )
     journal = out / "_state" / "progress.json"
     deadline = time.monotonic() + 300
+    seen_running = None
     while process.poll() is None and time.monotonic() < deadline:
         try:
             committed = len(json.loads(journal.read_text())["chunks"])
         except (FileNotFoundError, ValueError, KeyError):
             committed = 0
+        if committed >= 1 and seen_running is None:
+            seen_running = job_status(out)  # read while the job runs, from another process
         if committed >= 2:
             os.kill(process.pid, signal.SIGKILL)
             break
@@ -142,6 +146,18 @@ def test_killed_job_resumes_to_the_result_of_a_clean_run(
     assert not _processes_running(str(out)), "worker processes die with the job"
     state = json.loads(journal.read_text())
     assert not state["finished"] and 2 <= len(state["chunks"]) < 12
+    assert seen_running.state == "running" and seen_running.pid == process.pid
+    assert seen_running.rows_total == 120 and seen_running.chunks_total == 12
+    assert seen_running.rows_per_second > 0 and seen_running.eta_seconds is not None
+
+    stopped = CliRunner().invoke(app, ["status", str(out)])
+    done = len(state["chunks"])
+    assert stopped.exit_code == 0, stopped.output
+    assert "stopped before the end (killed or failed)" in stopped.output
+    assert "run the same `clusters classify` command again to resume" in stopped.output
+    assert f"chunks    {done} of 12 committed" in stopped.output
+    assert f"rows      {done * 10} of 120 read ({done * 10 / 120:.0%})" in stopped.output
+    assert "left" not in stopped.output  # no time left is promised for a stopped job
 
     # started again with the same arguments (in this process, to save a model load)
     resumed = CliRunner().invoke(app, command[3:])
@@ -149,6 +165,13 @@ def test_killed_job_resumes_to_the_result_of_a_clean_run(
     assert "(resumed)" in resumed.output
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["timing"]["attempts"] == 2
+    finished = json.loads(CliRunner().invoke(app, ["status", str(out), "--json"]).output)
+    assert (finished["state"], finished["chunks_done"], finished["rows_written"]) == (
+        "finished",
+        12,
+        120,
+    )
+    assert finished["attempts"] == 2 and finished["pid"] is None
     assert manifest["rows"] == {"read": 120, "written": 120, "rejected": 0, "rejected_by_kind": {}}
     assert sorted(p.name for p in (out / "predictions").iterdir()) == [
         f"part-{k:05d}.parquet" for k in range(12)
@@ -403,6 +426,10 @@ def test_single_file_outputs_and_a_directory_of_parts(store, toy_model, tmp_path
     csv = pd.read_csv(tmp_path / "p.csv", dtype={"company_id": str}, keep_default_na=False)
     assert_same_predictions(by_dir, csv)
     assert as_csv.manifest["input"]["parts"] == 2
+
+    by_file = job_status(tmp_path / "p.parquet")  # the job behind a single-file output
+    assert by_file.job == str(tmp_path / "p.parquet.batch") and by_file.state == "finished"
+    assert (by_file.chunks_done, by_file.chunks_total, by_file.rows_read) == (4, 4, 24)
 
     as_gz = run(parts, tmp_path / "p.CSV.gz", toy_model, chunk_rows=7)
     gz = tmp_path / "p.CSV.gz"

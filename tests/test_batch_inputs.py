@@ -274,6 +274,26 @@ def test_output_named_like_a_file_it_cannot_write_is_refused(tmp_path: Path):
     check_output(earlier, None)
 
 
+def test_lock_holder_names_the_running_process_and_status_needs_a_job(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from clusters.batch.commit import lock_holder
+    from clusters.cli import app
+
+    lock = JobLayout(tmp_path).lock
+    assert lock_holder(lock) is None  # no lock file: nothing created either
+    assert not lock.exists()
+    with job_lock(lock):
+        assert lock_holder(lock) == os.getpid()
+    assert lock_holder(lock) is None  # released (a killed job's lock is released by the OS)
+
+    result = CliRunner().invoke(app, ["status", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "no batch job here" in result.output and "--output of a `clusters classify`" in (
+        result.output
+    )
+
+
 def test_read_predictions_accepts_dirs_and_files(tmp_path: Path):
     frame = pd.DataFrame({"company_id": ["00000001"], "labels": ["a;b"], "p_a": [0.9]})
     job = JobLayout(tmp_path / "job")

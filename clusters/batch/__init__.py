@@ -12,6 +12,7 @@ module                 its one job
 ``layout``             the job directory's files; reading predictions back
 ``outputs``            rejects.csv, review_queue.csv, the single output file
 ``manifest``           manifest.json
+``status``             where a job stands, read from its directory (``clusters status``)
 ``progress``           progress bar or log lines
 ``tracking``           the MLflow run of a job
 ``diff``               churn between two prediction datasets

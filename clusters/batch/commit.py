@@ -101,6 +101,23 @@ def remove_temporaries(directory: Path) -> int:
     return removed
 
 
+def lock_holder(path: Path) -> int | None:
+    """The pid of the process holding the job lock at ``path``, or ``None`` if none does.
+
+    Probes with a shared lock, released at once; it never blocks and never creates the file.
+    """
+    if not path.is_file():
+        return None
+    with path.open("r") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = handle.read().strip()
+            return int(text) if text.isdigit() else -1
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return None
+
+
 @contextlib.contextmanager
 def job_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` for the block (released by the OS if killed).
