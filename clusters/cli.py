@@ -45,6 +45,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     config: Annotated[
         Path | None,
         typer.Option("--config", "-c", help="YAML settings file (overrides the defaults)."),
@@ -67,6 +68,7 @@ def main(
         set_settings(load_settings(config))
     except ConfigError as exc:
         raise fail(str(exc)) from exc
+    ctx.obj = {"config_file": config}
 
 
 @ingest_app.command("companies")
@@ -109,6 +111,55 @@ def ingest_companies_command(
         raise fail(f"{exc.filename or output}: {exc.strerror or exc}") from exc
     for line in report.summary():
         typer.echo(line)
+
+
+@app.command("settings")
+def settings_command(
+    ctx: typer.Context,
+    changed: Annotated[
+        bool, typer.Option("--changed", help="Only the settings not left at their default.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Settings and sources as JSON.")] = False,
+) -> None:
+    """Show the settings every command would use now, and where each override comes from.
+
+    Layers: the defaults, then the --config file (or $CLUSTERS_CONFIG), then CLUSTERS_*
+    variables and MLFLOW_TRACKING_URI. Passwords in URLs are shown as ***.
+    """
+    import json
+
+    import yaml
+
+    from clusters.config import setting_sources, settings_tree
+
+    config_file = (ctx.obj or {}).get("config_file")
+    tree = settings_tree(get_settings())
+    sources = setting_sources(config_file)
+    if as_json:
+        typer.echo(json.dumps({"settings": tree, "sources": sources}, indent=2))
+        return
+    if changed:
+        flat = _flat_values(tree)
+        if not sources:
+            typer.echo("every setting is at its default")
+        for key, source in sources.items():
+            typer.echo(f"{key} = {flat.get(key, '?')!s}    # {source}")
+        return
+    typer.echo(yaml.safe_dump(tree, sort_keys=False, allow_unicode=True).rstrip())
+    if sources:
+        typer.echo("# overridden:")
+        for key, source in sources.items():
+            typer.echo(f"#   {key}: {source}")
+
+
+def _flat_values(tree: dict, prefix: str = "") -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            out.update(_flat_values(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 TaxonomyPath = Annotated[

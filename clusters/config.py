@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -326,3 +327,68 @@ def set_settings(settings: Settings | None) -> None:
     """Replace the process-wide settings (the CLI does this for ``--config``; tests too)."""
     global _current
     _current = settings
+
+
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.update(_flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def setting_sources(
+    config_file: Path | str | None = None, env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Where each setting not left at its default comes from, by dotted key.
+
+    The value is ``file PATH`` or ``env VARIABLE``; the environment wins over the file, as
+    in :func:`load_settings`.
+
+    >>> setting_sources(env={"CLUSTERS_BATCH__WORKERS": "2", "MLFLOW_TRACKING_URI": "x"})
+    {'batch.workers': 'env CLUSTERS_BATCH__WORKERS', 'tracking_uri': 'env MLFLOW_TRACKING_URI'}
+    """
+    env = os.environ if env is None else env
+    sources: dict[str, str] = {}
+    config_file = config_file or env.get("CLUSTERS_CONFIG")
+    if config_file:
+        for key in _flatten(_read_yaml(Path(config_file))):
+            sources[key] = f"file {config_file}"
+    for variable in sorted(env):
+        if not variable.startswith(ENV_PREFIX) or variable == "CLUSTERS_CONFIG":
+            continue
+        for key in _flatten(_env_overrides({variable: env[variable]})):
+            sources[key] = f"env {variable}"
+    if env.get("MLFLOW_TRACKING_URI"):
+        sources["tracking_uri"] = "env MLFLOW_TRACKING_URI"
+    return sources
+
+
+_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://[^/:@\s]+:)[^/@\s]+@")
+
+
+def redact(value: str) -> str:
+    """``value`` with any password in a URL hidden (safe to print or log).
+
+    >>> redact("postgresql://review:s3cret@db:5432/review")
+    'postgresql://review:***@db:5432/review'
+    """
+    return _CREDENTIALS.sub(r"\g<scheme>***@", value)
+
+
+def settings_tree(settings: Settings) -> dict[str, Any]:
+    """``settings`` as plain data (paths as strings, URL passwords hidden), for display."""
+
+    def clean(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: clean(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [clean(v) for v in node]
+        return redact(node) if isinstance(node, str) else node
+
+    tree = clean(settings.model_dump(mode="json"))
+    tree["effective_mlflow_uri"] = redact(settings.mlflow_uri)
+    return tree
