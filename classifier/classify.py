@@ -23,7 +23,7 @@ from mlflow.tracking import MlflowClient
 from classifier.model import ClusterModel
 from classifier.pyfunc import unwrap
 from clusters.batch.engine import BatchOptions
-from clusters.config import Settings, get_settings
+from clusters.config import Settings, get_settings, redact
 from clusters.contracts import ContractError
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def resolve_model(model_uri: str | None, settings: Settings | None = None) -> Cl
         model = unwrap(mlflow.pyfunc.load_model(model_uri))
     except mlflow.exceptions.MlflowException as exc:
         raise ContractError(
-            f"cannot load model {model_uri} from {settings.mlflow_uri}: {exc.message}. "
+            f"cannot load model {model_uri} from {redact(settings.mlflow_uri)}: {exc.message}. "
             "Train one first with `clusters train`."
         ) from exc
     if model_uri.startswith("models:/"):
@@ -83,7 +83,7 @@ def registered_version(model_uri: str | None, settings: Settings | None = None) 
         return _registered_version(model_uri)
     except mlflow.exceptions.MlflowException as exc:
         raise ContractError(
-            f"cannot load model {model_uri} from {settings.mlflow_uri}: {exc.message}. "
+            f"cannot load model {model_uri} from {redact(settings.mlflow_uri)}: {exc.message}. "
             "Train one first with `clusters train`."
         ) from exc
 

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from clusters.cli_errors import fail
-from clusters.config import get_settings
+from clusters.config import get_settings, redact
 
 models_app = typer.Typer(
     help="The registered model versions: list them, promote one by hand (rollback).",
@@ -61,7 +61,7 @@ def list_command(
             }
             typer.echo(json.dumps(row))
         return
-    typer.echo(f"{name} in {get_settings().mlflow_uri}")
+    typer.echo(f"{name} in {redact(get_settings().mlflow_uri)}")
     typer.echo(version_table(versions))
 
 

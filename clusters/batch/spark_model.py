@@ -32,7 +32,7 @@ from typing import Any
 
 from classifier.model import ClusterModel
 from clusters.batch.spark_session import is_connect
-from clusters.config import Settings
+from clusters.config import Settings, redact
 from clusters.contracts import ContractError
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def download_model(model_uri: str, settings: Settings, folder: Path) -> tuple[Cl
         )
     except (MlflowException, OSError) as exc:
         raise ContractError(
-            f"cannot load model {model_uri} from {settings.mlflow_uri}: {exc}. "
+            f"cannot load model {model_uri} from {redact(settings.mlflow_uri)}: {exc}. "
             "Train one first with `clusters train`."
         ) from exc
     bundle = _bundle_folder(local)
