@@ -25,6 +25,7 @@ import csv
 import gzip
 import hashlib
 import logging
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -261,13 +262,15 @@ def open_input(path: Path) -> InputSource:
 
 
 def _csv_batches(
-    part: InputPart, columns: list[str], malformed: list[Malformed] | None = None
+    part: InputPart, columns: list[str], malformed: deque[Malformed] | None = None
 ) -> Iterator[pa.RecordBatch]:
     """Record batches of a CSV part: the wanted columns it has, all as raw bytes.
 
     Rows with the wrong number of fields are skipped and appended to ``malformed`` (when
-    given) as the parser meets them, which is before the batch they would have been in is
-    yielded. The parser runs on one thread, so it can tell where each one is.
+    given) as the parser meets them: before the batch they would have been in is yielded,
+    but possibly from the reader's read-ahead thread while an earlier batch is still being
+    used (hence a deque, appended and drained atomically). The parser runs serially, so it
+    can tell where each one is.
     """
     have = [c for c in columns if c in part.columns]
 
@@ -408,27 +411,39 @@ def iter_frames(source: InputSource, batch_rows: int = 65_536) -> Iterator[pd.Da
     """
     for index, part in enumerate(source.parts):
         row = 1
-        malformed: list[Malformed] = []
+        found: deque[Malformed] = deque()  # filled by the parser, possibly from another thread
         skipped: list[int] = []
         try:
             if part.format == "parquet":
                 batches = _parquet_batches(part, source.columns, batch_rows)
             else:
-                batches = _csv_batches(part, source.columns, malformed)
+                batches = _csv_batches(part, source.columns, found)
             for batch in batches:
-                skipped.extend(m.row for m in malformed if m.row is not None)
+                # Only what was taken out of ``found`` here is both counted and reported: a
+                # row the read-ahead thread reports while this batch is in use waits for the
+                # next batch (it lies after this one, so this one's numbers hold).
+                pending = _drain(found)
+                skipped = sorted([*skipped, *(m.row for m in pending if m.row is not None)])
                 if batch.num_rows:
                     rows = data_rows(row, batch.num_rows, skipped)
                     yield batch_frame(batch, source.columns, index, rows)
                     row = int(rows[-1]) + 1
                     skipped = [s for s in skipped if s >= row]
-                if malformed:
-                    yield _malformed_frame(malformed, source.columns, index)
-                    malformed.clear()
+                if pending:
+                    yield _malformed_frame(pending, source.columns, index)
         except pa.ArrowInvalid as exc:
             raise ContractError(f"cannot read row {row} or after: {exc}", source=part.name) from exc
-        if malformed:
-            yield _malformed_frame(malformed, source.columns, index)
+        pending = _drain(found)
+        if pending:
+            yield _malformed_frame(pending, source.columns, index)
+
+
+def _drain(found: deque[Malformed]) -> list[Malformed]:
+    """Take every malformed row reported so far (safe while the parser appends)."""
+    taken = []
+    while found:
+        taken.append(found.popleft())
+    return taken
 
 
 def iter_chunks(source: InputSource, chunk_rows: int) -> Iterator[Chunk]:
