@@ -189,6 +189,55 @@ def taxonomy_validate(
     )
 
 
+@taxonomy_app.command("diff")
+def taxonomy_diff(
+    old: Annotated[Path, typer.Argument(help="The earlier taxonomy YAML.")],
+    new: Annotated[
+        Path | None, typer.Argument(help="The later one (default: the configured taxonomy).")
+    ] = None,
+    labels: Annotated[
+        list[Path] | None,
+        typer.Option("--labels", help="Label file to check against the new version; repeatable."),
+    ] = None,
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit with 1 when the taxonomies differ.")
+    ] = False,
+) -> None:
+    """What changed between two taxonomy versions, and which label rows name retired clusters.
+
+    Lists clusters added, removed (with a hint when one kept its name under a new id) and
+    changed: name, tier, parent, target precision, description, keywords and SIC codes
+    gained or lost. Label rows naming a removed cluster make `clusters train` stop: map or
+    drop them first.
+    """
+    from clusters.taxonomy_diff import diff_taxonomies, labels_naming
+    from training.labels import read_table
+
+    _, before = _taxonomy_or_fail(old)
+    _, after = _taxonomy_or_fail(new)
+    result = diff_taxonomies(before, after)
+    for line in result.lines():
+        typer.echo(line)
+    for path in labels or []:
+        try:
+            table = read_table(path)
+        except (ContractError, FileNotFoundError) as exc:
+            raise fail(str(exc)) from exc
+        if "labels" not in table.columns:
+            raise fail(f"{path}: no 'labels' column (columns: {', '.join(table.columns)})")
+        rows, gone = labels_naming(table["labels"], result.removed)
+        if not rows:
+            typer.echo(f"labels {path}: no row names a removed cluster")
+            continue
+        detail = ", ".join(f"{cid} {n}" for cid, n in gone.most_common())
+        typer.echo(
+            f"labels {path}: {rows} rows name removed clusters ({detail}); "
+            "map or drop them before `clusters train`"
+        )
+    if exit_code and not result.identical:
+        raise typer.Exit(1)
+
+
 @taxonomy_app.command("show")
 def taxonomy_show(
     path: TaxonomyPath = None,

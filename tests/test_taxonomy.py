@@ -236,3 +236,82 @@ def test_cli_validate_rejects_a_broken_file(tmp_path: Path, raw: dict) -> None:
     result = CliRunner().invoke(app, ["taxonomy", "validate", str(path)])
     assert result.exit_code == 2
     assert "parent 'no-such-cluster' does not exist" in result.output
+
+
+# --- clusters taxonomy diff ------------------------------------------------------------------
+
+
+def test_taxonomy_diff_reports_each_change_and_the_labels_it_breaks(raw: dict, tmp_path: Path):
+    new = copy.deepcopy(raw)
+    new["version"] = "2026.2"
+    new["clusters"] = [c for c in new["clusters"] if c["id"] != "rail"]
+    for cluster in new["clusters"]:
+        if cluster["id"] == "medtech":
+            cluster["keywords"] = [*cluster["keywords"][1:], "surgical robot"]
+            cluster["description"] += " Also surgical robotics."
+        if cluster["id"] == "hydrogen":
+            cluster["id"] = "hydrogen-fuels"  # same name, new id
+        if cluster["id"] == "ai-data":
+            old_precision = cluster.get("target_precision")
+            cluster["target_precision"] = 0.95
+    new["clusters"].append(
+        {
+            "id": "quantum",
+            "name": "Quantum technologies",
+            "tier": "new-economy",
+            "parent": "digital-technology",
+            "description": "Quantum computing, sensing and communications.",
+        }
+    )
+    path = tmp_path / "new.yaml"
+    path.write_text(yaml.safe_dump(new, sort_keys=False))
+    dropped = raw["clusters"][[c["id"] for c in raw["clusters"]].index("medtech")]["keywords"][0]
+    labels = tmp_path / "labels.csv"
+    labels.write_text(
+        "company_id,text,labels\n"
+        "00000001,Rail signalling,rail\n"
+        "00000002,Fuel cells,hydrogen;energy-net-zero\n"
+        "00000003,Rail and hydrogen trains,rail;hydrogen\n"
+        "00000004,A bakery,\n"
+    )
+    result = CliRunner().invoke(
+        app, ["taxonomy", "diff", str(DEFAULT), str(path), "--labels", str(labels), "--exit-code"]
+    )
+    assert result.exit_code == 1, result.output  # --exit-code: they differ
+    lines = result.output.splitlines()
+    assert lines[0].startswith("Midlands emerging clusters: v2026.1 -> v2026.2 (hash ")
+    assert "added    quantum: Quantum technologies (new-economy, in digital-technology)" in lines
+    assert "removed  rail: Rail Technology" in lines
+    assert any(
+        line.startswith("removed  hydrogen:") and "(renamed to hydrogen-fuels?)" in line
+        for line in lines
+    )
+    assert (
+        f"changed  medtech: description reworded; keywords +1 (surgical robot) -1 ({dropped})"
+        in lines
+    )
+    assert f"changed  ai-data: target_precision {old_precision or '-'} -> 0.95" in lines
+    assert "2 added, 2 removed, 2 changed, 25 unchanged" in lines
+    assert lines[-1] == (
+        f"labels {labels}: 3 rows name removed clusters (rail 2, hydrogen 2); "
+        "map or drop them before `clusters train`"
+    )
+
+    same = CliRunner().invoke(
+        app,
+        ["taxonomy", "diff", str(DEFAULT), str(DEFAULT), "--exit-code", "--labels", str(labels)],
+    )
+    assert same.exit_code == 0, same.output
+    assert same.output.splitlines()[-2:] == [
+        "no change",
+        f"labels {labels}: no row names a removed cluster",
+    ]
+    (tmp_path / "ids.csv").write_text("company_id\n00000001\n")
+    no_column = CliRunner().invoke(
+        app, ["taxonomy", "diff", str(DEFAULT), "--labels", str(tmp_path / "ids.csv")]
+    )
+    assert no_column.exit_code == 2 and "no 'labels' column (columns: company_id)" in (
+        no_column.output
+    )
+    missing = CliRunner().invoke(app, ["taxonomy", "diff", str(tmp_path / "nope.yaml")])
+    assert missing.exit_code == 2 and "nope.yaml" in missing.output
