@@ -10,12 +10,15 @@ Registered on the ``clusters`` app by :mod:`clusters.cli`::
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from clusters.cli_errors import fail
 from clusters.config import get_settings, redact
+
+if TYPE_CHECKING:
+    from training.registry import VersionSummary
 
 models_app = typer.Typer(
     help="The registered model versions: list them, promote one by hand (rollback).",
@@ -65,11 +68,11 @@ def list_command(
     typer.echo(version_table(versions))
 
 
-def version_table(versions) -> str:
+def version_table(versions: list[VersionSummary]) -> str:
     """The text table of :func:`list_command` (one line per version)."""
     import pandas as pd
 
-    def score(v, key: str) -> str:
+    def score(v: VersionSummary, key: str) -> str:
         return f"{v.metrics[key]:.3f}" if key in v.metrics else "-"
 
     rows = [

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from clusters.batch.commit import lock_holder
-from clusters.batch.layout import JobLayout, is_single_file, layout_for
+from clusters.batch.layout import layout_for
 from clusters.batch.manifest import totals
 from clusters.batch.progress import format_eta, format_rate
 from clusters.batch.state import load_state
@@ -86,12 +86,6 @@ class JobStatus:
         ]
 
 
-def job_layout(output: Path) -> JobLayout:
-    """The job directory behind ``--output`` (a directory, or a single file's ``.batch``)."""
-    output = Path(output)
-    return layout_for(output) if is_single_file(output) else JobLayout(output)
-
-
 def job_status(output: Path) -> JobStatus:
     """The state and progress of the job written to ``output`` (read only).
 
@@ -99,7 +93,7 @@ def job_status(output: Path) -> JobStatus:
         FileNotFoundError: ``output`` holds no batch job.
         BatchStateError: its journal cannot be read.
     """
-    layout = job_layout(output)
+    layout = layout_for(output)  # a single output file's job is in <file>.batch/
     state = load_state(layout)
     if state is None:
         raise FileNotFoundError(
