@@ -113,6 +113,37 @@ def ingest_companies_command(
         typer.echo(line)
 
 
+@app.command("doctor")
+def doctor_command(
+    as_json: Annotated[bool, typer.Option("--json", help="The checks as JSON.")] = False,
+) -> None:
+    """Check that this machine can run the product: data, taxonomy, embedding model (loaded
+    offline), folders, model store and champion, and the optional Spark, PDF and PostgreSQL
+    parts.
+
+    Exits with 1 when a check fails; `warn` marks an optional part missing or something to
+    do (e.g. retrain after a taxonomy change). Reads only: creates and downloads nothing.
+    """
+    import json
+
+    from clusters.doctor import run_checks
+
+    root = logging.getLogger()
+    if root.level > logging.DEBUG:  # the checks' own INFO logs would bury the report (not -v)
+        root.setLevel(logging.WARNING)
+    checks = run_checks(get_settings())
+    if as_json:
+        typer.echo(json.dumps([c.to_json() for c in checks], indent=2))
+    else:
+        width = max(len(c.name) for c in checks)
+        colours = {"ok": typer.colors.GREEN, "warn": typer.colors.YELLOW, "fail": typer.colors.RED}
+        for check in checks:
+            mark = typer.style(f"{check.status:4s}", fg=colours[check.status])
+            typer.echo(f"{mark}  {check.name:{width}s}  {check.detail}")
+    if any(c.status == "fail" for c in checks):
+        raise typer.Exit(1)
+
+
 @app.command("settings")
 def settings_command(
     ctx: typer.Context,
