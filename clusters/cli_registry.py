@@ -69,8 +69,7 @@ def list_command(
 
 
 def version_table(versions: list[VersionSummary]) -> str:
-    """The text table of :func:`list_command` (one line per version)."""
-    import pandas as pd
+    """The text table of :func:`list_command` (one line per version, left-aligned)."""
 
     def score(v: VersionSummary, key: str) -> str:
         return f"{v.metrics[key]:.3f}" if key in v.metrics else "-"
@@ -86,11 +85,16 @@ def version_table(versions: list[VersionSummary]) -> str:
             "taxonomy": v.params.get("taxonomy_version", "-"),
             "embedder": v.params.get("embedder", "-")
             + (" (fine-tuned)" if v.params.get("fine_tuned") == "yes" else ""),
-            "promotion": v.promotion or "-",
+            "promotion": _clip(v.promotion or "-", 72),
         }
         for v in versions
     ]
-    return pd.DataFrame(rows).to_string(index=False, justify="left")
+    columns = list(rows[0]) if rows else []
+    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
+    lines = [dict(zip(columns, columns, strict=True)), *rows]
+    return "\n".join(
+        "  ".join(line[c].ljust(widths[c]) for c in columns).rstrip() for line in lines
+    )
 
 
 @models_app.command("promote")
@@ -118,3 +122,12 @@ def promote_command(
         return
     replaced = f" (was v{result.previous})" if result.previous else ""
     typer.echo(f"{name} v{result.version} is now the champion{replaced}")
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis (the full text is in --json).
+
+    >>> _clip("promoted manually by ops at 2026-11-26 14:00 UTC: v4 drifts", 30)
+    'promoted manually by ops at 2…'
+    """
+    return text if len(text) <= width else text[: width - 1] + "…"
