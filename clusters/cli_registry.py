@@ -4,12 +4,14 @@ Registered on the ``clusters`` app by :mod:`clusters.cli`::
 
     clusters models list                        # versions, aliases, scores, promotion notes
     clusters models list --json
+    clusters models compare 3 4                 # held-out scores side by side, per cluster
     clusters models promote 3 --reason "v4 mislabels agri-tech on the 2026 base"
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -68,6 +70,22 @@ def list_command(
     typer.echo(version_table(versions))
 
 
+def text_table(rows: list[dict[str, str]]) -> str:
+    """Rows of strings as left-aligned columns under their names.
+
+    >>> print(text_table([{"a": "1", "bb": "x"}, {"a": "22", "bb": "y"}]))
+    a   bb
+    1   x
+    22  y
+    """
+    columns = list(rows[0]) if rows else []
+    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
+    lines = [dict(zip(columns, columns, strict=True)), *rows]
+    return "\n".join(
+        "  ".join(line[c].ljust(widths[c]) for c in columns).rstrip() for line in lines
+    )
+
+
 def version_table(versions: list[VersionSummary]) -> str:
     """The text table of :func:`list_command` (one line per version, left-aligned)."""
 
@@ -89,12 +107,68 @@ def version_table(versions: list[VersionSummary]) -> str:
         }
         for v in versions
     ]
-    columns = list(rows[0]) if rows else []
-    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
-    lines = [dict(zip(columns, columns, strict=True)), *rows]
-    return "\n".join(
-        "  ".join(line[c].ljust(widths[c]) for c in columns).rstrip() for line in lines
-    )
+    return text_table(rows)
+
+
+@models_app.command("compare")
+def compare_command(
+    a: Annotated[str, typer.Argument(help="One version (3 or v3).")],
+    b: Annotated[str, typer.Argument(help="The other version.")],
+    model_name: ModelNameOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The comparison as JSON.")] = False,
+) -> None:
+    """Two versions' held-out scores side by side: overall, then F1 per cluster with the
+    biggest drops first.
+
+    Scores come from each version's training run. When the two were scored on different
+    held-out labels the difference mixes model and data; `clusters evaluate --model
+    models:/NAME/N --labels L.csv` scores both on the same split.
+    """
+    from training.registry import compare_versions
+
+    name = model_name or get_settings().model_name
+    try:
+        result = compare_versions(_client(), name, a, b)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        typer.echo(json.dumps(asdict(result), indent=2))
+        return
+    va, vb = f"v{result.a}", f"v{result.b}"
+    same = "the same held-out labels" if result.same_data else "DIFFERENT held-out labels"
+    typer.echo(f"{name} {va} vs {vb}: scored on {same}")
+    if not result.same_data:
+        typer.echo(
+            "  the difference mixes model and data: `clusters evaluate --model "
+            f"models:/{name}/N --labels L.csv` scores both on the same split"
+        )
+    if not result.same_taxonomy:
+        typer.echo("  trained on different taxonomy versions (`clusters taxonomy diff`)")
+    rows = [
+        {"metric": m, va: _num(x), vb: _num(y), "change": _delta(x, y)}
+        for m, x, y in result.overall
+    ]
+    typer.echo(text_table(rows))
+    typer.echo("")
+    rows = [
+        {
+            "cluster": c,
+            f"f1 {va}": _num(x),
+            f"f1 {vb}": _num(y),
+            "change": _delta(x, y),
+            "support": _num(n, "{:.0f}"),
+        }
+        for c, x, y, n in result.clusters
+    ]
+    typer.echo(text_table(rows) if rows else "no per-cluster scores logged")
+
+
+def _num(value: float | None, spec: str = "{:.3f}") -> str:
+    return "-" if value is None else spec.format(value)
+
+
+def _delta(a: float | None, b: float | None) -> str:
+    return "-" if a is None or b is None else f"{b - a:+.3f}"
 
 
 @models_app.command("promote")

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def two_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store with ``toy`` v1 (trained, champion) and v2 (the same model, passed over)."""
+    """A store with ``toy`` v1 (trained, champion), v2 (the same model, passed over) and v3
+    (the same files, from a run that scored it lower on other held-out labels)."""
     root = train_toy_store(tmp_path_factory.mktemp("models_cli"), "toy")
     with pytest.MonkeyPatch.context() as patch:
         point_at_store(root, patch)
@@ -32,6 +33,20 @@ def two_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
         with mlflow.start_run():
             decision = register_and_gate(source, "toy", 0.1, lambda _v: 0.9, "micro_f1")
         assert decision.version == "2" and not decision.promoted
+        first = client.get_run(client.get_model_version("toy", "1").run_id).data
+        with mlflow.start_run() as run:
+            mlflow.log_params(
+                {"dataset_hash": "other-labels", "taxonomy_hash": first.params["taxonomy_hash"]}
+            )
+            mlflow.log_metrics(
+                {
+                    "micro_f1": first.metrics["micro_f1"] - 0.25,
+                    "f1__space": first.metrics["f1__space"] - 0.5,
+                    "f1__food": first.metrics["f1__food"],
+                    "support__space": 7.0,
+                }
+            )
+        client.create_model_version("toy", source, run_id=run.info.run_id)
     return root
 
 
@@ -52,7 +67,8 @@ def test_list_shows_versions_aliases_scores_and_decisions(store):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("toy in sqlite:///")
-    v2, v1 = lines[2], lines[3]  # newest first
+    v3, v2, v1 = lines[2], lines[3], lines[4]  # newest first
+    assert v3.startswith("v3")
     assert v2.startswith("v2") and "challenger" in v2 and "not promoted" in v2
     assert v1.startswith("v1") and "champion" in v1 and "promoted: first model" in v1
     micro = (
@@ -66,10 +82,10 @@ def test_list_shows_versions_aliases_scores_and_decisions(store):
         json.loads(line)
         for line in cli("models", "list", "--model-name", "toy", "--json").output.splitlines()
     ]
-    assert [r["version"] for r in rows] == ["2", "1"]
-    assert rows[1]["aliases"] == ["champion"] and rows[0]["aliases"] == ["challenger"]
-    assert rows[1]["micro_f1"] == pytest.approx(micro) and rows[1]["embedder"] == "minilm"
-    assert rows[1]["taxonomy_version"] == "1" and rows[1]["run_id"]
+    assert [r["version"] for r in rows] == ["3", "2", "1"]
+    assert rows[2]["aliases"] == ["champion"] and rows[1]["aliases"] == ["challenger"]
+    assert rows[2]["micro_f1"] == pytest.approx(micro) and rows[2]["embedder"] == "minilm"
+    assert rows[2]["taxonomy_version"] == "1" and rows[2]["run_id"]
 
 
 def test_promote_by_hand_moves_champion_and_records_why(store):
@@ -94,10 +110,38 @@ def test_promote_by_hand_moves_champion_and_records_why(store):
 def test_bad_promotions_are_clear_errors_and_change_nothing(store):
     unknown = cli("models", "promote", "9", "--model-name", "toy", "--reason", "x")
     assert unknown.exit_code == 2
-    assert "model 'toy' has no version 9; versions: 1, 2" in unknown.output
+    assert "model 'toy' has no version 9; versions: 1, 2, 3" in unknown.output
     no_reason = cli("models", "promote", "2", "--model-name", "toy", "--reason", "  ")
     assert no_reason.exit_code == 2 and "give a --reason" in no_reason.output
     no_model = cli("models", "list", "--model-name", "nope")
     assert no_model.exit_code == 2
     assert "no registered model 'nope'; registered: toy" in no_model.output
     assert registered_version("models:/toy@champion") == "toy/v1"
+
+
+def test_compare_puts_the_biggest_drops_first_and_warns_about_other_data(store):
+    first = store.get_run(store.get_model_version("toy", "1").run_id).data.metrics
+    result = cli("models", "compare", "1", "v3", "--model-name", "toy")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "toy v1 vs v3: scored on DIFFERENT held-out labels"
+    assert "clusters evaluate --model models:/toy/N" in lines[1]
+    micro = next(line for line in lines if line.startswith("micro_f1"))
+    assert micro.split() == [
+        "micro_f1",
+        f"{first['micro_f1']:.3f}",
+        f"{first['micro_f1'] - 0.25:.3f}",
+        "-0.250",
+    ]
+    header = lines.index(next(line for line in lines if line.startswith("cluster ")))
+    space, food = lines[header + 1].split(), lines[header + 2].split()
+    assert space[0] == "space" and space[3] == "-0.500" and space[4] == "7"  # biggest drop first
+    assert food[0] == "food" and food[3] == "+0.000"
+    assert lines[header + 3].split()[2:4] == ["-", "-"]  # medtech: not scored by v3
+
+    same = cli("models", "compare", "1", "2", "--model-name", "toy", "--json")
+    data = json.loads(same.output)
+    assert data["same_data"] and data["same_taxonomy"] and data["a"] == "1"
+    assert all(a == b for _, a, b in data["overall"])
+    bad = cli("models", "compare", "1", "7", "--model-name", "toy")
+    assert bad.exit_code == 2 and "has no version 7; versions: 1, 2, 3" in bad.output

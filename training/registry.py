@@ -211,3 +211,71 @@ def promote_version(client: MlflowClient, model_name: str, version: str, reason:
         "model %s v%s promoted to champion by hand%s: %s", model_name, version, replaced, reason
     )
     return Promotion(version, previous, changed=True)
+
+
+@dataclass(frozen=True)
+class VersionComparison:
+    """Two versions' held-out scores side by side, overall and per cluster."""
+
+    model_name: str
+    a: str
+    b: str
+    overall: list[tuple[str, float | None, float | None]]
+    """(metric, score of a, score of b) for the summary metrics."""
+    clusters: list[tuple[str, float | None, float | None, float | None]]
+    """(cluster id, F1 of a, F1 of b, support in b's held-out set), biggest drop first."""
+    same_data: bool
+    """Both were scored on the same held-out labels (same dataset hash)."""
+    same_taxonomy: bool
+
+
+def _run_data(client: MlflowClient, model_name: str, version: str):
+    version = version.lstrip("vV")
+    try:
+        mv = client.get_model_version(model_name, version)
+    except MlflowException as exc:
+        versions = ", ".join(s.version for s in reversed(list_versions(client, model_name)))
+        raise ValueError(
+            f"model {model_name!r} has no version {version}; versions: {versions}"
+        ) from exc
+    if not mv.run_id:
+        raise ValueError(f"model {model_name!r} v{version} has no training run to read scores from")
+    return version, client.get_run(mv.run_id).data
+
+
+def compare_versions(client: MlflowClient, model_name: str, a: str, b: str) -> VersionComparison:
+    """Held-out scores of versions ``a`` and ``b`` from their training runs.
+
+    Raises:
+        ValueError: unknown model or version.
+    """
+    _require_model(client, model_name)
+    a, data_a = _run_data(client, model_name, a)
+    b, data_b = _run_data(client, model_name, b)
+    overall = [
+        (m, data_a.metrics.get(m), data_b.metrics.get(m))
+        for m in ("micro_f1", "macro_f1", "ece", "coverage")
+    ]
+    ids = sorted(
+        {k.split("__", 1)[1] for d in (data_a, data_b) for k in d.metrics if k.startswith("f1__")}
+    )
+    rows = [
+        (
+            cid,
+            data_a.metrics.get(f"f1__{cid}"),
+            data_b.metrics.get(f"f1__{cid}"),
+            data_b.metrics.get(f"support__{cid}", data_a.metrics.get(f"support__{cid}")),
+        )
+        for cid in ids
+    ]
+
+    def drop(row: tuple) -> float:
+        _, fa, fb, _ = row
+        return (fb - fa) if fa is not None and fb is not None else math.inf
+
+    rows.sort(key=lambda r: (drop(r), r[0]))
+    same = [
+        data_a.params.get(k) is not None and data_a.params.get(k) == data_b.params.get(k)
+        for k in ("dataset_hash", "taxonomy_hash")
+    ]
+    return VersionComparison(model_name, a, b, overall, rows, same[0], same[1])
