@@ -55,6 +55,14 @@ def train_command(
         Features | None,
         typer.Option(help="Classifier features \\[default: training.features, blend]."),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Only report what it would train on: labels per source and cluster, the "
+            "held-out split, weak-label pool, fine-tune or not. Embeds and writes nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Train a classifier, log it to MLflow, register it and promote it if it is better."""
     from training.metrics import compare_table, describe_gains
@@ -64,6 +72,23 @@ def train_command(
     if features is not None:
         training = settings.training.model_copy(update={"features": features.value})
         settings = settings.model_copy(update={"training": training})
+    if dry_run:
+        from training.plan import plan_training
+
+        try:
+            plan = plan_training(
+                taxonomy or settings.paths.taxonomy,
+                labels or [],
+                reviewed or [],
+                companies,
+                embedder_name=embedder,
+                settings=settings,
+            )
+        except KNOWN_ERRORS as exc:
+            raise fail(str(exc)) from exc
+        for line in plan.lines():
+            typer.echo(line)
+        return
     try:
         result = train(
             taxonomy or settings.paths.taxonomy,

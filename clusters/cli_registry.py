@@ -18,6 +18,7 @@ import typer
 
 from clusters.cli_errors import fail
 from clusters.config import get_settings, redact
+from clusters.tables import text_table
 
 if TYPE_CHECKING:
     from training.registry import VersionSummary
@@ -68,22 +69,6 @@ def list_command(
         return
     typer.echo(f"{name} in {redact(get_settings().mlflow_uri)}")
     typer.echo(version_table(versions))
-
-
-def text_table(rows: list[dict[str, str]]) -> str:
-    """Rows of strings as left-aligned columns under their names.
-
-    >>> print(text_table([{"a": "1", "bb": "x"}, {"a": "22", "bb": "y"}]))
-    a   bb
-    1   x
-    22  y
-    """
-    columns = list(rows[0]) if rows else []
-    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in columns}
-    lines = [dict(zip(columns, columns, strict=True)), *rows]
-    return "\n".join(
-        "  ".join(line[c].ljust(widths[c]) for c in columns).rstrip() for line in lines
-    )
 
 
 def version_table(versions: list[VersionSummary]) -> str:

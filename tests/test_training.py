@@ -390,3 +390,52 @@ def test_evaluate_and_classify_commands(toy, tmp_path):
         app, ["classify", "--input", str(tmp_path / "nope.csv"), "--output", str(out)]
     )
     assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+def test_dry_run_reports_the_split_training_would_use_and_writes_nothing(toy, tmp_path):
+    from typer.testing import CliRunner
+
+    from clusters.cli import app
+
+    # food gets only 3 positives (below min_positives_to_tune = 5), medtech none at all
+    rows = [r for r in TOY_ROWS if r[1] != "medtech"]
+    rows = [r for r in rows if r[1] != "food"] + [(t, "food") for t in FOOD[:3]]
+    labels = _labels(rows, tmp_path / "few.csv")
+    reviewed = tmp_path / "reviewed.csv"
+    pd.DataFrame({"company_id": ["00000001"], "text": [SPACE[0]], "labels": ["space"]}).to_csv(
+        reviewed, index=False
+    )
+    args = ["train", "--taxonomy", str(toy["taxonomy"]), "--labels", str(labels)]
+    result = CliRunner().invoke(app, [*args, "--reviewed", str(reviewed), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "taxonomy Toy clusters v1 (3 clusters)"
+    n = len(rows)
+    assert lines[1].startswith(
+        f"trusted labels: {n} imported, 1 reviewed (1 imported replaced by a review); "
+    )
+    table = {
+        line.split()[0]: line.split()[1:]
+        for line in lines
+        if line.startswith(("space", "medtech", "food"))
+    }
+    assert table["medtech"] == ["0", "0", "cold", "start", "only"]
+    assert table["food"][2:] == ["default", "threshold"]
+    assert int(table["food"][0]) + int(table["food"][1]) == 3
+    assert (
+        lines[-1]
+        == "1 cluster on cold-start rules only, 1 with fewer than 5 positives (default threshold)"
+    )
+    assert "fine-tune: no: only" in result.output
+    assert not Path(get_settings().mlflow_uri.removeprefix("sqlite:///")).exists()  # no run
+
+    # the split it reports is the one training then uses
+    held = int(lines[1].split(", ")[-1].split()[0])
+    trained = train(toy["taxonomy"], [labels], [reviewed], model_name="dry")
+    assert trained.label_counts["eval (held out)"] == held
+
+    bad = _labels([("Satellite maker", "space;warp-drive")], tmp_path / "unknown.csv")
+    wrong = CliRunner().invoke(
+        app, ["train", "--taxonomy", str(toy["taxonomy"]), "--labels", str(bad), "--dry-run"]
+    )
+    assert wrong.exit_code == 2 and "warp-drive" in wrong.output

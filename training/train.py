@@ -108,9 +108,58 @@ def dataset_hash(parts: Sequence[LabelSet]) -> str:
     return digest.hexdigest()[:16]
 
 
-def _companies_for_weak_labels(
+@dataclass(frozen=True)
+class TrustedLabels:
+    """The trusted labels of a training run and their seeded train / held-out split."""
+
+    all: LabelSet | None
+    train: LabelSet | None
+    eval: LabelSet | None
+    imported: int
+    """Rows read from label files."""
+    reviewed: int
+    """Rows of analysts' decisions."""
+    superseded: int
+    """Imported rows replaced by a review of the same company."""
+
+
+def trusted_labels(
+    taxonomy: Taxonomy,
+    label_paths: Sequence[Path],
+    reviewed_paths: Sequence[Path],
+    test_size: float,
+    seed: int,
+) -> TrustedLabels:
+    """Label files and reviews (a review wins over an imported label), split for training.
+
+    Raises:
+        ContractError: a file is unreadable, lacks a column or names unknown clusters.
+    """
+    reviewed = load_label_files(list(reviewed_paths), taxonomy, "reviewed")
+    imported = load_label_files(list(label_paths), taxonomy, "imported")
+    kept = superseded_by_review(imported, reviewed)
+    parts = [part for part in (kept, reviewed) if part is not None]
+    trusted = LabelSet.concat(parts) if parts else None
+    train_set = eval_set = None
+    if trusted is not None:
+        train_rows, eval_rows = split_trusted(trusted, test_size, seed)
+        train_set, eval_set = trusted.subset(train_rows), trusted.subset(eval_rows)
+    n_imported = len(imported) if imported is not None else 0
+    return TrustedLabels(
+        trusted,
+        train_set,
+        eval_set,
+        imported=n_imported,
+        reviewed=len(reviewed) if reviewed is not None else 0,
+        superseded=n_imported - (len(kept) if kept is not None else 0),
+    )
+
+
+def companies_for_weak_labels(
     path: Path | None, exclude: set[str], max_rows: int, seed: int
 ) -> pd.DataFrame | None:
+    """Up to ``max_rows`` companies of the base at ``path`` (not in ``exclude``), sampled with
+    ``seed``, with their prepared text: the pool weak labels are drawn from."""
     if path is None:
         return None
     from classifier.text import prepare_texts
@@ -148,23 +197,8 @@ def train(
     started = time.time()
 
     # --- labels --------------------------------------------------------------------------
-    reviewed = load_label_files(list(reviewed_paths), taxonomy, "reviewed")
-    trusted_parts = [
-        part
-        for part in (
-            superseded_by_review(
-                load_label_files(list(label_paths), taxonomy, "imported"), reviewed
-            ),
-            reviewed,
-        )
-        if part is not None
-    ]
-    trusted = LabelSet.concat(trusted_parts) if trusted_parts else None
-    if trusted is not None:
-        train_rows, eval_rows = split_trusted(trusted, cfg.test_size, cfg.random_state)
-        trusted_train, trusted_eval = trusted.subset(train_rows), trusted.subset(eval_rows)
-    else:
-        trusted_train = trusted_eval = None
+    labels = trusted_labels(taxonomy, label_paths, reviewed_paths, cfg.test_size, cfg.random_state)
+    trusted, trusted_train, trusted_eval = labels.all, labels.train, labels.eval
 
     embedder = get_embedder(embedder_name)
     cache = EmbeddingCache(settings.paths.cache_dir / "embeddings.sqlite")
@@ -176,9 +210,7 @@ def train(
     rules = [cold_start.taxonomy_examples(taxonomy)]
     proto = cold_start.prototypes(taxonomy, encode)
     known_ids = set(trusted.company_ids) if trusted is not None else set()
-    pool = _companies_for_weak_labels(
-        companies_path, known_ids, cfg.weak_pool_max, cfg.random_state
-    )
+    pool = companies_for_weak_labels(companies_path, known_ids, cfg.weak_pool_max, cfg.random_state)
     if pool is not None and len(pool):
         pool_emb = embed_cached(embedder, pool["text"].tolist(), cache, pool["text_hash"].tolist())[
             0
