@@ -127,6 +127,50 @@ def train_command(
             typer.echo(line)
 
 
+def explain_command(
+    text: Annotated[str | None, typer.Option(help="A description to explain.")] = None,
+    company_id: Annotated[
+        str | None, typer.Option("--company-id", help="A company of the base to explain.")
+    ] = None,
+    companies: Annotated[
+        Path | None,
+        typer.Option(help="Company base \\[default: companies.parquet of `clusters run`]."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model URI \\[default: models:/<model_name>@champion].")
+    ] = None,
+    top: Annotated[int, typer.Option(min=1, help="Clusters to show.")] = 3,
+    examples: Annotated[int, typer.Option(min=0, help="Nearest labelled examples each.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="The explanation as JSON.")] = False,
+) -> None:
+    """Why a company (or a text) gets its clusters: the text the model saw, its top
+    clusters with probability and threshold, the taxonomy keywords found and the nearest
+    labelled examples."""
+    import json
+    from dataclasses import asdict
+
+    from classifier.classify import resolve_model
+    from classifier.explain_company import explain_company, explain_text
+
+    if (text is None) == (company_id is None):
+        raise fail("give either --text or --company-id")
+    settings = get_settings()
+    try:
+        loaded = resolve_model(model, settings)
+        if text is not None:
+            result = explain_text(loaded, text, top, examples)
+        else:
+            base = companies or settings.paths.output_dir / "companies.parquet"
+            result = explain_company(loaded, company_id, base, top, examples)
+    except KNOWN_ERRORS as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        typer.echo(json.dumps(asdict(result), indent=2))
+        return
+    for line in result.lines():
+        typer.echo(line)
+
+
 class Engine(StrEnum):
     """Batch engines of ``clusters classify``."""
 

@@ -145,3 +145,61 @@ def test_compare_puts_the_biggest_drops_first_and_warns_about_other_data(store):
     assert all(a == b for _, a, b in data["overall"])
     bad = cli("models", "compare", "1", "7", "--model-name", "toy")
     assert bad.exit_code == 2 and "has no version 7; versions: 1, 2, 3" in bad.output
+
+
+def test_explain_a_text_and_a_company_of_the_base(store, tmp_path: Path):
+    base = tmp_path / "base.csv"
+    base.write_text(
+        "company_id,name,postcode,website_text,sic_codes\n"
+        "1234,ORBITAL WIDGETS LTD,NG7 2RD,We build small satellites and launch vehicle parts.,30300\n"
+        "00000777,QUIET LTD,CV1 2AA,,68100\n"
+    )
+    text = cli(
+        "explain",
+        "--model",
+        "models:/toy/1",
+        "--text",
+        "A sourdough bakery and craft brewery.",
+        "--top",
+        "2",
+        "--examples",
+        "1",
+    )
+    assert text.exit_code == 0, text.output
+    lines = text.output.splitlines()
+    assert lines[0] == "text, model toy/v1" and "assigned: food" in lines[2]
+    assert lines[3].startswith("1. food: p=") and lines[3].endswith(", assigned)")
+    assert "keywords found: bakery, brewery" in lines[4]
+    assert lines[5].startswith("   like 000000")  # a labelled company of the toy set
+    assert lines[6].startswith("2. ")
+
+    company = cli(
+        "explain",
+        "--model",
+        "models:/toy/1",
+        "--company-id",
+        "1234",
+        "--companies",
+        str(base),
+        "--json",
+    )
+    assert company.exit_code == 0, company.output
+    data = json.loads(company.output)
+    assert data["company_id"] == "00001234" and data["name"] == "ORBITAL WIDGETS LTD"
+    assert data["text"].startswith("ORBITAL WIDGETS") and "satellites" in data["text"]
+    assert data["clusters"][0]["cluster_id"] == "space" and data["clusters"][0]["assigned"]
+    assert "launch vehicle" in data["clusters"][0]["keywords"]
+
+    quiet = cli(
+        "explain", "--model", "models:/toy/1", "--company-id", "777", "--companies", str(base)
+    )
+    assert "(no description: the text is the name and SIC titles only)" in quiet.output
+
+    missing = cli(
+        "explain", "--model", "models:/toy/1", "--company-id", "999", "--companies", str(base)
+    )
+    assert missing.exit_code == 2 and "company 999 is not in the company base" in missing.output
+    both = cli("explain", "--text", "x", "--company-id", "1")
+    assert both.exit_code == 2 and "give either --text or --company-id" in both.output
+    empty = cli("explain", "--model", "models:/toy/1", "--text", "  ")
+    assert empty.exit_code == 2 and "the text is empty" in empty.output
