@@ -68,7 +68,7 @@ def list_command(
             typer.echo(json.dumps(row))
         return
     typer.echo(f"{name} in {redact(get_settings().mlflow_uri)}")
-    typer.echo(version_table(versions))
+    typer.echo(version_table(versions) if versions else "no versions registered")
 
 
 def version_table(versions: list[VersionSummary]) -> str:

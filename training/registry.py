@@ -240,7 +240,13 @@ def _run_data(client: MlflowClient, model_name: str, version: str):
         ) from exc
     if not mv.run_id:
         raise ValueError(f"model {model_name!r} v{version} has no training run to read scores from")
-    return version, client.get_run(mv.run_id).data
+    try:
+        return version, client.get_run(mv.run_id).data
+    except MlflowException as exc:
+        raise ValueError(
+            f"model {model_name!r} v{version}: its training run {mv.run_id} cannot be read "
+            f"({exc.message})"
+        ) from exc
 
 
 def compare_versions(client: MlflowClient, model_name: str, a: str, b: str) -> VersionComparison:
