@@ -106,7 +106,21 @@ def run_pipeline(
     result.outputs["report"] = report.html
     if report.pdf is not None:
         result.outputs["report PDF"] = report.pdf
+    result.notes.append(_inspect_hint(predictions_path, classified.job_dir))
     return result
+
+
+def _inspect_hint(predictions_path: Path, job_dir: Path) -> str:
+    """The commands that look inside what the run made, with a real company to try."""
+    from clusters.batch.layout import read_predictions
+
+    frame = read_predictions(predictions_path, columns=["company_id", "labels"])
+    assigned = frame.loc[frame["labels"].fillna("") != "", "company_id"]
+    example = assigned.iloc[0] if len(assigned) else frame["company_id"].iloc[0]
+    return (
+        f"look inside with: clusters explain --company-id {example} (why it got its "
+        f"clusters); clusters models list; clusters status {job_dir}; clusters doctor"
+    )
 
 
 def _simulated_review(

@@ -52,3 +52,10 @@ def test_clusters_run_completes_and_prints_its_outputs(demo_slice: Path):
     evaluation = pd.read_csv(out / "evaluation.csv")
     assert list(evaluation["model"]) == ["classifier", "baseline: tfidf", "baseline: sic"]
     assert (out / "scores").is_dir() and any((out / "scores").iterdir())
+    # the closing hint names a real assigned company, and its command works as printed
+    hint = next(line for line in result.output.splitlines() if "look inside with:" in line)
+    example = hint.split("--company-id ", 1)[1].split()[0]
+    assert predictions.set_index("company_id").loc[example, "labels"] != ""
+    explained = CliRunner().invoke(app, ["explain", "--company-id", example])
+    assert explained.exit_code == 0, explained.output
+    assert explained.output.startswith(f"company {example} (")
