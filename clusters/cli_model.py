@@ -290,6 +290,7 @@ def classify_command(
     from classifier.classify import classify_file
     from clusters.batch.engine import BatchOptions
     from clusters.batch.spark_session import SparkUnavailableError
+    from clusters.batch.stopping import JobStopped, stop_on_signals
 
     options = BatchOptions(
         chunk_rows=chunk_rows or get_settings().batch.chunk_rows,
@@ -301,18 +302,24 @@ def classify_command(
         workers=workers,
     )
     try:
-        report = classify_file(
-            input,
-            output,
-            model,
-            options=options,
-            engine=engine.value,
-            spark_master=spark_master,
-            spark_remote=spark_remote,
-            predictions_uri=spark_predictions,
-        )
+        with stop_on_signals():
+            report = classify_file(
+                input,
+                output,
+                model,
+                options=options,
+                engine=engine.value,
+                spark_master=spark_master,
+                spark_remote=spark_remote,
+                predictions_uri=spark_predictions,
+            )
     except (*KNOWN_ERRORS, SparkUnavailableError) as exc:
         raise fail(str(exc)) from exc
+    except (JobStopped, KeyboardInterrupt) as exc:
+        name, code = (
+            (exc.args[0], exc.exit_code) if isinstance(exc, JobStopped) else ("Ctrl-C", 130)
+        )
+        raise fail(f"stopped by {name}: {_where_stopped(output)}", code) from None
     if report.skipped:
         typer.echo(
             f"already done: {report.rows} companies classified by {report.model_version} "
@@ -327,6 +334,21 @@ def classify_command(
     typer.echo(
         f"cache hit rate {report.cache_hit_rate:.0%}; manifest, rejects and review queue in "
         f"{report.job_dir}" + (" (resumed)" if report.resumed else "")
+    )
+
+
+def _where_stopped(output: Path) -> str:
+    """How far a stopped job got, and how to go on."""
+    from clusters.batch.status import job_status
+
+    try:
+        status = job_status(output)
+    except (FileNotFoundError, ValueError):
+        return "before its first chunk; run the same command to start again"
+    of = f" of {status.chunks_total}" if status.chunks_total is not None else ""
+    return (
+        f"{status.chunks_done}{of} chunks ({status.rows_read:,} rows) are committed; run "
+        "the same command to resume from there"
     )
 
 

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from clusters import config
 from clusters.batch import BatchOptions, BatchStateError, read_predictions, run_batch
+from clusters.batch.commit import lock_holder
 from clusters.batch.diff import diff_datasets
 from clusters.batch.status import job_status
 from clusters.cli import app
@@ -98,14 +99,12 @@ def _processes_running(marker: str) -> list[int]:
     return pids
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_killed_job_resumes_to_the_result_of_a_clean_run(
-    store, toy_model, tmp_path, monkeypatch, workers
-):
-    monkeypatch.setenv("CLUSTERS_BATCH__WORKERS", str(workers))
-    source = tmp_path / "in.csv"
-    companies(120).to_csv(source, index=False)
-    out = tmp_path / "job"
+def classify_then_signal(
+    source: Path, out: Path, sig: int
+) -> tuple[subprocess.Popen, str, list[str], object]:
+    """Run ``clusters classify`` (chunks of 10) in a subprocess and send it ``sig`` once two
+    chunks are committed; returns the (ended) process, its output, the command and the job's
+    status as read from another process while it ran."""
     command = [
         sys.executable,
         "-m",
@@ -122,7 +121,7 @@ def test_killed_job_resumes_to_the_result_of_a_clean_run(
         "--no-progress",
     ]
     process = subprocess.Popen(
-        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        command, cwd=out.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     journal = out / "_state" / "progress.json"
     deadline = time.monotonic() + 300
@@ -135,15 +134,28 @@ def test_killed_job_resumes_to_the_result_of_a_clean_run(
         if committed >= 1 and seen_running is None:
             seen_running = job_status(out)  # read while the job runs, from another process
         if committed >= 2:
-            os.kill(process.pid, signal.SIGKILL)
+            os.kill(process.pid, sig)
             break
         time.sleep(0.005)
     output = process.communicate(timeout=60)[0].decode(errors="replace")
-    assert process.returncode == -signal.SIGKILL, output[-3000:]
     deadline = time.monotonic() + 10
     while _processes_running(str(out)) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _processes_running(str(out)), "worker processes die with the job"
+    return process, output, command, seen_running
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_killed_job_resumes_to_the_result_of_a_clean_run(
+    store, toy_model, tmp_path, monkeypatch, workers
+):
+    monkeypatch.setenv("CLUSTERS_BATCH__WORKERS", str(workers))
+    source = tmp_path / "in.csv"
+    companies(120).to_csv(source, index=False)
+    out = tmp_path / "job"
+    journal = out / "_state" / "progress.json"
+    process, output, command, seen_running = classify_then_signal(source, out, signal.SIGKILL)
+    assert process.returncode == -signal.SIGKILL, output[-3000:]
     state = json.loads(journal.read_text())
     assert not state["finished"] and 2 <= len(state["chunks"]) < 12
     assert seen_running.state == "running" and seen_running.pid == process.pid
@@ -153,7 +165,7 @@ def test_killed_job_resumes_to_the_result_of_a_clean_run(
     stopped = CliRunner().invoke(app, ["status", str(out)])
     done = len(state["chunks"])
     assert stopped.exit_code == 0, stopped.output
-    assert "stopped before the end (killed or failed)" in stopped.output
+    assert "stopped before the end (stopped, killed or failed)" in stopped.output
     assert "run the same `clusters classify` command again to resume" in stopped.output
     assert f"chunks    {done} of 12 committed" in stopped.output
     assert f"rows      {done * 10} of 120 read ({done * 10 / 120:.0%})" in stopped.output
@@ -184,6 +196,38 @@ def test_killed_job_resumes_to_the_result_of_a_clean_run(
     assert clean.manifest["cache"]["hits"] == 0
     assert_same_predictions(read_predictions(out), read_predictions(tmp_path / "clean"))
     assert diff_datasets(out, tmp_path / "clean").churn_rate == 0.0
+
+
+@pytest.mark.parametrize(
+    ("sig", "workers", "name", "code"),
+    [
+        (signal.SIGTERM, 1, "SIGTERM", 143),
+        (signal.SIGTERM, 2, "SIGTERM", 143),
+        (signal.SIGINT, 1, "Ctrl-C", 130),
+    ],
+)
+def test_sigterm_or_ctrl_c_stops_the_job_cleanly_says_where_and_it_resumes(
+    store, toy_model, tmp_path, monkeypatch, sig, workers, name, code
+):
+    """A scheduler's SIGTERM or Ctrl-C: the job unwinds, says how far it got and exits."""
+    monkeypatch.setenv("CLUSTERS_BATCH__WORKERS", str(workers))
+    source = tmp_path / "in.csv"
+    companies(120).to_csv(source, index=False)
+    out = tmp_path / "job"
+    process, output, command, _ = classify_then_signal(source, out, sig)
+    assert process.returncode == code, output[-3000:]
+    done = len(json.loads((out / "_state" / "progress.json").read_text())["chunks"])
+    assert 2 <= done < 12
+    assert (
+        f"error: stopped by {name}: {done} of 12 chunks ({done * 10} rows) are committed; "
+        "run the same command to resume from there"
+    ) in output
+    assert "Traceback" not in output
+    assert lock_holder(out / "_state" / "lock") is None  # released
+    resumed = CliRunner().invoke(app, command[3:])
+    assert resumed.exit_code == 0 and "(resumed)" in resumed.output
+    predictions = read_predictions(out)
+    assert len(predictions) == 120 and predictions["company_id"].is_unique
 
 
 def test_worker_processes_give_the_same_result_as_one(store, toy_model, tmp_path, monkeypatch):

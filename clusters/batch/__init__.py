@@ -13,6 +13,7 @@ module                 its one job
 ``outputs``            rejects.csv, review_queue.csv, the single output file
 ``manifest``           manifest.json
 ``status``             where a job stands, read from its directory (``clusters status``)
+``stopping``           SIGTERM / Ctrl-C stop a job cleanly, saying where it stopped
 ``progress``           progress bar or log lines
 ``tracking``           the MLflow run of a job
 ``diff``               churn between two prediction datasets

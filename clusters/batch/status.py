@@ -59,7 +59,7 @@ class JobStatus:
         """The human-readable report, one fact per line."""
         head = {
             "running": f"running (pid {self.pid})" if self.pid and self.pid > 0 else "running",
-            "stopped": "stopped before the end (killed or failed): run the same "
+            "stopped": "stopped before the end (stopped, killed or failed): run the same "
             "`clusters classify` command again to resume",
             "finished": f"finished {self.finished_at}",
         }[self.state]

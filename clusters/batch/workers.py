@@ -71,6 +71,7 @@ def _die_with_parent() -> None:
 def _init_worker(cache_path: str | None) -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the job process handles Ctrl-C
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # ... and SIGTERM (see batch.stopping)
     try:
         from threadpoolctl import threadpool_limits
 
