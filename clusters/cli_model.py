@@ -19,6 +19,12 @@ from clusters.taxonomy import TaxonomyError
 KNOWN_ERRORS = (ConfigError, ContractError, TaxonomyError, FileNotFoundError, ValueError)
 
 
+ModelOption = Annotated[
+    str | None, typer.Option(help="Model URI \\[default: models:/<model_name>@champion].")
+]
+"""The ``--model`` option of the commands that load a registered model."""
+
+
 class Features(StrEnum):
     """Feature modes of the classifier (``training.features``)."""
 
@@ -136,9 +142,7 @@ def explain_command(
         Path | None,
         typer.Option(help="Company base \\[default: companies.parquet of `clusters run`]."),
     ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="Model URI \\[default: models:/<model_name>@champion].")
-    ] = None,
+    model: ModelOption = None,
     top: Annotated[int, typer.Option(min=1, help="Clusters to show.")] = 3,
     examples: Annotated[int, typer.Option(min=0, help="Nearest labelled examples each.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="The explanation as JSON.")] = False,
@@ -197,9 +201,7 @@ def classify_command(
             "review_queue.csv); a name ending in .parquet, .csv or .csv.gz also writes that one file.",
         ),
     ],
-    model: Annotated[
-        str | None, typer.Option(help="Model URI (default: models:/<model_name>@champion).")
-    ] = None,
+    model: ModelOption = None,
     force: Annotated[
         bool, typer.Option("--force", help="Redo a finished job / discard an earlier one.")
     ] = False,
@@ -377,9 +379,7 @@ def evaluate_command(
         list[Path],
         typer.Option("--labels", help="Label file(s) to split and score on; repeatable."),
     ],
-    model: Annotated[
-        str | None, typer.Option(help="Model URI \\[default: models:/<model_name>@champion].")
-    ] = None,
+    model: ModelOption = None,
     companies: Annotated[
         Path | None, typer.Option(help="Company base with SIC codes, for the SIC-rule baseline.")
     ] = None,
