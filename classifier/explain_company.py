@@ -13,6 +13,7 @@ from typing import Any
 
 from classifier.model import ClusterModel
 from clusters.contracts import ContractError, normalise_company_id_or_raw
+from clusters.tables import shorten
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,7 @@ class Explanation:
             if self.company_id
             else "text"
         )
-        shown = self.text if len(self.text) <= text_chars else self.text[: text_chars - 1] + "…"
-        out = [f"{who}, model {self.model_version}", f"  text: {shown!r}"]
+        out = [f"{who}, model {self.model_version}", f"  text: {shorten(self.text, text_chars)!r}"]
         if self.fallback:
             out.append("  (no description: the text is the name and SIC titles only)")
         assigned = [c["cluster_id"] for c in self.clusters if c["assigned"]]

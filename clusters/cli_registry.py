@@ -18,7 +18,7 @@ import typer
 
 from clusters.cli_errors import fail
 from clusters.config import get_settings, redact
-from clusters.tables import text_table
+from clusters.tables import shorten, text_table
 
 if TYPE_CHECKING:
     from training.registry import VersionSummary
@@ -74,21 +74,18 @@ def list_command(
 def version_table(versions: list[VersionSummary]) -> str:
     """The text table of :func:`list_command` (one line per version, left-aligned)."""
 
-    def score(v: VersionSummary, key: str) -> str:
-        return f"{v.metrics[key]:.3f}" if key in v.metrics else "-"
-
     rows = [
         {
             "version": f"v{v.version}",
             "aliases": ",".join(v.aliases) or "-",
             "created (UTC)": v.created.strftime("%Y-%m-%d %H:%M"),
-            "micro_f1": score(v, "micro_f1"),
-            "macro_f1": score(v, "macro_f1"),
-            "ece": score(v, "ece"),
+            "micro_f1": _num(v.metrics.get("micro_f1")),
+            "macro_f1": _num(v.metrics.get("macro_f1")),
+            "ece": _num(v.metrics.get("ece")),
             "taxonomy": v.params.get("taxonomy_version", "-"),
             "embedder": v.params.get("embedder", "-")
             + (" (fine-tuned)" if v.params.get("fine_tuned") == "yes" else ""),
-            "promotion": _clip(v.promotion or "-", 72),
+            "promotion": shorten(v.promotion or "-", 72),  # whole in --json
         }
         for v in versions
     ]
@@ -181,12 +178,3 @@ def promote_command(
         return
     replaced = f" (was v{result.previous})" if result.previous else ""
     typer.echo(f"{name} v{result.version} is now the champion{replaced}")
-
-
-def _clip(text: str, width: int) -> str:
-    """``text`` cut to ``width`` characters with an ellipsis (the full text is in --json).
-
-    >>> _clip("promoted manually by ops at 2026-11-26 14:00 UTC: v4 drifts", 30)
-    'promoted manually by ops at 2…'
-    """
-    return text if len(text) <= width else text[: width - 1] + "…"

@@ -102,6 +102,17 @@ def join_labels(labels: Iterable[str]) -> str:
 # A row check: (column, function from the column's values to a boolean "is valid" mask,
 # function from an invalid value to the reason text).
 @dataclass(frozen=True)
+class Malformed:
+    """A CSV row that could not be split into the header's fields."""
+
+    row: int | None
+    """Its 1-based data row (``None`` if the reader could not tell)."""
+    reason: str
+    raw: str
+    """The row's text as read."""
+
+
+@dataclass(frozen=True)
 class Check:
     column: str
     is_valid: Callable[[pd.Series], pd.Series]

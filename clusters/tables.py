@@ -1,4 +1,5 @@
-"""Plain-text tables for the command line (left-aligned columns, no wrapping)."""
+"""Plain text for the command line: tables (left-aligned columns, no wrapping) and
+shortened values."""
 
 from __future__ import annotations
 
@@ -17,3 +18,14 @@ def text_table(rows: list[dict[str, str]]) -> str:
     return "\n".join(
         "  ".join(line[c].ljust(widths[c]) for c in columns).rstrip() for line in lines
     )
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, marked with an ellipsis when cut.
+
+    >>> shorten("promoted manually by ops at 2026-11-26 14:00 UTC: v4 drifts", 30)
+    'promoted manually by ops at 2…'
+    >>> shorten("short", 30)
+    'short'
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from clusters.contracts import ContractError
+from clusters.contracts import ContractError, Malformed
 
 logger = logging.getLogger(__name__)
 
@@ -63,16 +63,6 @@ PART_COLUMN, ROW_COLUMN, BAD_COLUMN, RAW_COLUMN = "__part", "__row", "__bad", "_
 header is not a data row; a value spanning lines is one row), the row's problem ("" when
 none) and, for a malformed CSV row, its raw text."""
 MALFORMED = "malformed CSV row"
-
-
-@dataclass(frozen=True)
-class Malformed:
-    """A CSV row with the wrong number of fields, as the parser met it."""
-
-    row: int | None
-    """Its 1-based data row (``None`` if the parser could not tell)."""
-    problem: str
-    text: str
 
 
 @dataclass(frozen=True)
@@ -382,8 +372,8 @@ def _malformed_frame(rows: list[Malformed], columns: list[str], part_index: int)
     frame = pd.DataFrame({c: [None] * len(rows) for c in columns}, columns=columns)
     frame[PART_COLUMN] = np.int32(part_index)
     frame[ROW_COLUMN] = pd.array([m.row for m in rows], dtype="Int64")
-    frame[BAD_COLUMN] = [m.problem for m in rows]
-    frame[RAW_COLUMN] = [m.text for m in rows]
+    frame[BAD_COLUMN] = [m.reason for m in rows]
+    frame[RAW_COLUMN] = [m.raw for m in rows]
     return frame
 
 

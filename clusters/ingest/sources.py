@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from clusters.contracts import ContractError
+from clusters.contracts import ContractError, Malformed
 
 logger = logging.getLogger(__name__)
 
@@ -63,15 +63,6 @@ class Source:
     def name(self) -> str:
         """How messages and the quarantine file name this table."""
         return f"{self.path}:{self.member}" if self.member else str(self.path)
-
-
-@dataclass(frozen=True)
-class Malformed:
-    """A row that could not be split into the header's fields."""
-
-    row: int
-    reason: str
-    raw: str
 
 
 @dataclass

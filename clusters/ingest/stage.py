@@ -39,16 +39,18 @@ from clusters.contracts import (
     COMPANY_BASE,
     REJECT_COLUMNS,
     ContractError,
+    Malformed,
     normalise_company_id_or_raw,
     to_arrow,
 )
 from clusters.geography import PostcodeLookup, default_lookup
 from clusters.ingest import companies_house, company_list
 from clusters.ingest.dedupe import SeenCompanies
-from clusters.ingest.sources import Malformed, TextChunk, expand_inputs, list_sources, open_table
+from clusters.ingest.sources import TextChunk, expand_inputs, list_sources, open_table
 from clusters.ingest.values import Mapped, SicParser
 from clusters.ingest.writer import AtomicParquetWriter, QuarantineWriter
 from clusters.sic import SicReference, default_reference
+from clusters.tables import shorten
 
 logger = logging.getLogger(__name__)
 
@@ -123,11 +125,6 @@ def default_quarantine_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.quarantine.csv")
 
 
-def _shorten(text: str, limit: int = 160) -> str:
-    """``text`` cut to ``limit`` characters, marked with an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _separator_hint(header: Sequence[str]) -> str:
     """A hint when a one-column header is really several joined by another separator.
 
@@ -167,7 +164,7 @@ def choose_mapper(
             raise ContractError(
                 "cannot tell the format from the header: expected Companies House columns "
                 "(CompanyNumber, CompanyName, ...) or a company list (company_id, name, "
-                f"postcode); found {_shorten(', '.join(header[:8])) or 'none'}"
+                f"postcode); found {shorten(', '.join(header[:8]), 160) or 'none'}"
                 f"{_separator_hint(header)}",
                 source=source,
             )
