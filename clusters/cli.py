@@ -161,7 +161,7 @@ def settings_command(
 
     import yaml
 
-    from clusters.config import setting_sources, settings_tree
+    from clusters.config import flatten, setting_sources, settings_tree
 
     config_file = (ctx.obj or {}).get("config_file")
     tree = settings_tree(get_settings())
@@ -170,7 +170,7 @@ def settings_command(
         typer.echo(json.dumps({"settings": tree, "sources": sources}, indent=2))
         return
     if changed:
-        flat = _flat_values(tree)
+        flat = flatten(tree)
         if not sources:
             typer.echo("every setting is at its default")
         for key, source in sources.items():
@@ -181,16 +181,6 @@ def settings_command(
         typer.echo("# overridden:")
         for key, source in sources.items():
             typer.echo(f"#   {key}: {source}")
-
-
-def _flat_values(tree: dict, prefix: str = "") -> dict[str, object]:
-    out: dict[str, object] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict) and value:
-            out.update(_flat_values(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 TaxonomyPath = Annotated[

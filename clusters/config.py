@@ -329,12 +329,17 @@ def set_settings(settings: Settings | None) -> None:
     _current = settings
 
 
-def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested settings as ``{"section.key": value}`` (an empty mapping is one value).
+
+    >>> flatten({"batch": {"workers": 2}, "spark": {"conf": {}}, "model_name": "m"})
+    {'batch.workers': 2, 'spark.conf': {}, 'model_name': 'm'}
+    """
     out: dict[str, Any] = {}
     for key, value in tree.items():
         name = f"{prefix}{key}"
         if isinstance(value, Mapping) and value:
-            out.update(_flatten(value, f"{name}."))
+            out.update(flatten(value, f"{name}."))
         else:
             out[name] = value
     return out
@@ -355,12 +360,12 @@ def setting_sources(
     sources: dict[str, str] = {}
     config_file = config_file or env.get("CLUSTERS_CONFIG")
     if config_file:
-        for key in _flatten(_read_yaml(Path(config_file))):
+        for key in flatten(_read_yaml(Path(config_file))):
             sources[key] = f"file {config_file}"
     for variable in sorted(env):
         if not variable.startswith(ENV_PREFIX) or variable == "CLUSTERS_CONFIG":
             continue
-        for key in _flatten(_env_overrides({variable: env[variable]})):
+        for key in flatten(_env_overrides({variable: env[variable]})):
             sources[key] = f"env {variable}"
     if env.get("MLFLOW_TRACKING_URI"):
         sources["tracking_uri"] = "env MLFLOW_TRACKING_URI"

@@ -181,14 +181,7 @@ def promote_version(client: MlflowClient, model_name: str, version: str, reason:
     if not reason.strip():
         raise ValueError("give a --reason: it is recorded on the model version")
     _require_model(client, model_name)
-    version = version.lstrip("vV")
-    try:
-        client.get_model_version(model_name, version)
-    except MlflowException as exc:
-        versions = ", ".join(s.version for s in reversed(list_versions(client, model_name)))
-        raise ValueError(
-            f"model {model_name!r} has no version {version}; versions: {versions}"
-        ) from exc
+    version = str(_model_version(client, model_name, version).version)
     champion = current_champion(client, model_name)
     previous = str(champion.version) if champion is not None else None
     if previous == version:
@@ -229,15 +222,21 @@ class VersionComparison:
     same_taxonomy: bool
 
 
-def _run_data(client: MlflowClient, model_name: str, version: str):
+def _model_version(client: MlflowClient, model_name: str, version: str):
+    """The model version ``version`` (``3`` or ``v3``), or a ValueError listing the versions."""
     version = version.lstrip("vV")
     try:
-        mv = client.get_model_version(model_name, version)
+        return client.get_model_version(model_name, version)
     except MlflowException as exc:
         versions = ", ".join(s.version for s in reversed(list_versions(client, model_name)))
         raise ValueError(
             f"model {model_name!r} has no version {version}; versions: {versions}"
         ) from exc
+
+
+def _run_data(client: MlflowClient, model_name: str, version: str):
+    mv = _model_version(client, model_name, version)
+    version = str(mv.version)
     if not mv.run_id:
         raise ValueError(f"model {model_name!r} v{version} has no training run to read scores from")
     try:
@@ -258,10 +257,7 @@ def compare_versions(client: MlflowClient, model_name: str, a: str, b: str) -> V
     _require_model(client, model_name)
     a, data_a = _run_data(client, model_name, a)
     b, data_b = _run_data(client, model_name, b)
-    overall = [
-        (m, data_a.metrics.get(m), data_b.metrics.get(m))
-        for m in ("micro_f1", "macro_f1", "ece", "coverage")
-    ]
+    overall = [(m, data_a.metrics.get(m), data_b.metrics.get(m)) for m in SUMMARY_METRICS]
     ids = sorted(
         {k.split("__", 1)[1] for d in (data_a, data_b) for k in d.metrics if k.startswith("f1__")}
     )
