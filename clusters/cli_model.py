@@ -78,18 +78,12 @@ def train_command(
     if features is not None:
         training = settings.training.model_copy(update={"features": features.value})
         settings = settings.model_copy(update={"training": training})
+    sources = (taxonomy or settings.paths.taxonomy, labels or [], reviewed or [], companies)
     if dry_run:
         from training.plan import plan_training
 
         try:
-            plan = plan_training(
-                taxonomy or settings.paths.taxonomy,
-                labels or [],
-                reviewed or [],
-                companies,
-                embedder_name=embedder,
-                settings=settings,
-            )
+            plan = plan_training(*sources, embedder_name=embedder, settings=settings)
         except KNOWN_ERRORS as exc:
             raise fail(str(exc)) from exc
         for line in plan.lines():
@@ -97,10 +91,7 @@ def train_command(
         return
     try:
         result = train(
-            taxonomy or settings.paths.taxonomy,
-            labels or [],
-            reviewed or [],
-            companies,
+            *sources,
             experiment=experiment,
             model_name=model_name,
             embedder_name=embedder,

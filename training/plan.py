@@ -20,7 +20,7 @@ from clusters.config import Settings, get_settings
 from clusters.tables import text_table
 from clusters.taxonomy import load_taxonomy
 from training.fine_tune import should_fine_tune
-from training.train import companies_for_weak_labels, trusted_labels
+from training.train import trusted_labels, weak_label_pool
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def plan_training(
         }
     )
     known = set(labels.all.company_ids) if labels.all is not None else set()
-    pool = companies_for_weak_labels(companies_path, known, cfg.weak_pool_max, cfg.random_state)
+    pool = weak_label_pool(companies_path, known, cfg.weak_pool_max, cfg.random_state)
     reason = should_fine_tune(
         cfg.fine_tune, embedder_name or settings.embedder, n_train, cfg.fine_tune_min_labels
     )

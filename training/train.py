@@ -155,23 +155,29 @@ def trusted_labels(
     )
 
 
-def companies_for_weak_labels(
+def weak_label_pool(
     path: Path | None, exclude: set[str], max_rows: int, seed: int
 ) -> pd.DataFrame | None:
     """Up to ``max_rows`` companies of the base at ``path`` (not in ``exclude``), sampled with
-    ``seed``, with their prepared text: the pool weak labels are drawn from."""
+    ``seed``: the pool weak labels are drawn from (``None`` without a base)."""
     if path is None:
         return None
-    from classifier.text import prepare_texts
     from clusters.company_base import load_company_base
-    from clusters.sic import default_reference
 
     base = load_company_base(path)
     base = base[~base["company_id"].isin(exclude)]
     if len(base) > max_rows:
         base = base.sample(max_rows, random_state=seed)
-    prepared = prepare_texts(base, default_reference().titles)
-    return base.assign(text=prepared["text"], text_hash=prepared["text_hash"])
+    return base
+
+
+def _with_text(pool: pd.DataFrame) -> pd.DataFrame:
+    """``pool`` with each company's prepared ``text`` and ``text_hash``."""
+    from classifier.text import prepare_texts
+    from clusters.sic import default_reference
+
+    prepared = prepare_texts(pool, default_reference().titles)
+    return pool.assign(text=prepared["text"], text_hash=prepared["text_hash"])
 
 
 def train(
@@ -210,8 +216,9 @@ def train(
     rules = [cold_start.taxonomy_examples(taxonomy)]
     proto = cold_start.prototypes(taxonomy, encode)
     known_ids = set(trusted.company_ids) if trusted is not None else set()
-    pool = companies_for_weak_labels(companies_path, known_ids, cfg.weak_pool_max, cfg.random_state)
+    pool = weak_label_pool(companies_path, known_ids, cfg.weak_pool_max, cfg.random_state)
     if pool is not None and len(pool):
+        pool = _with_text(pool)
         pool_emb = embed_cached(embedder, pool["text"].tolist(), cache, pool["text_hash"].tolist())[
             0
         ]
