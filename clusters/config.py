@@ -231,14 +231,19 @@ class Settings(_Section):
         return f"sqlite:///{self.paths.home / 'mlflow.db'}"
 
     @property
+    def mlflow_sqlite_path(self) -> Path | None:
+        """The SQLite file of the tracking store, or ``None`` for any other kind of store."""
+        if self.mlflow_uri.startswith("sqlite:///"):
+            return Path(self.mlflow_uri.removeprefix("sqlite:///"))
+        return None
+
+    @property
     def mlflow_artifact_location(self) -> str | None:
         """Artifact location for new experiments (see ``artifact_location``)."""
         if self.artifact_location:
             return self.artifact_location
-        if self.mlflow_uri.startswith("sqlite:///"):
-            db = Path(self.mlflow_uri.removeprefix("sqlite:///"))
-            return (db.parent / "mlruns").resolve().as_uri()
-        return None
+        db = self.mlflow_sqlite_path
+        return (db.parent / "mlruns").resolve().as_uri() if db is not None else None
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

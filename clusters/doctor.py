@@ -146,22 +146,22 @@ def check_model_store(settings: Settings) -> Check:
     """The MLflow store, the champion model and whether it matches the taxonomy."""
     uri = settings.mlflow_uri
     shown = redact(uri)
-    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
+    db = settings.mlflow_sqlite_path
+    if db is not None and not db.exists():
         return Check(
             "model store",
             "warn",
             f"no store yet at {shown}: `clusters run` or `clusters train` creates it",
         )
-    from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
     from clusters.taxonomy import load_taxonomy
+    from training.registry import current_champion
 
     client = MlflowClient(uri)
     name = settings.model_name
-    try:
-        version = client.get_model_version_by_alias(name, "champion")
-    except MlflowException:
+    version = current_champion(client, name)
+    if version is None:
         return Check(
             "model store",
             "warn",

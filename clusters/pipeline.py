@@ -65,7 +65,7 @@ def run_pipeline(
             logger.info("%s", line)
         table.to_csv(out / "evaluation.csv", index=False)
         result.outputs["evaluation"] = out / "evaluation.csv"
-    result.outputs["MLflow store"] = Path(settings.mlflow_uri.removeprefix("sqlite:///"))
+    result.outputs["MLflow store"] = settings.mlflow_sqlite_path or Path(settings.mlflow_uri)
 
     logger.info("3/5 classify with the champion model (batch engine)")
     predictions_path = out / "predictions.parquet"
