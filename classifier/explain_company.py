@@ -7,7 +7,7 @@ prepared from its company-base record exactly as ``clusters classify`` would.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,6 @@ class Explanation:
     name: str | None = None
     fallback: bool = False
     """The record had no description, so the text is its name and SIC titles only."""
-    notes: list[str] = field(default_factory=list)
 
     def lines(self, text_chars: int = 300) -> list[str]:
         """The human-readable report."""
